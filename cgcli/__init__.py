@@ -1,0 +1,25 @@
+"""cg: a computational-graph differentiator.
+
+>>> import cgcli
+>>> result = cgcli.run("(a+b)*(b-c)", {"a": 1, "b": 2, "c": 3})
+>>> float(result.output), {k: float(v) for k, v in result.gradient.items()}
+(-3.0, {'a': -1.0, 'b': 2.0, 'c': -3.0})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__version__ = "0.1.0"
+
+
+def run(source: str, values: Mapping[str, float] | None = None, *, strict: bool = False):
+    """Parse `source`, then compute its value and every partial derivative at `values`.
+
+    This is the call the `cg eval` command makes; it returns a `Result`.
+    """
+    from .evaluate import evaluate
+    from .parse import parse
+
+    values = dict(values or {})
+    return evaluate(parse(source, bound=values), values, strict=strict)
