@@ -1,0 +1,82 @@
+"""Command-line bindings `name=value`: checked strictly, so a value is never guessed."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .errors import UsageError
+from .ops import FUNCTIONS
+
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+
+
+def parse_bindings(args: list[str]) -> dict[str, float]:
+    values: dict[str, float] = {}
+    given: dict[str, str] = {}
+    for arg in args:
+        name, value = parse_binding(arg)
+        if name in values:
+            raise UsageError(
+                f"'{name}' is bound twice: {given[name]} and {arg}", "Give each variable one value."
+            )
+        values[name] = value
+        given[name] = arg
+    return values
+
+
+def parse_binding(arg: str) -> tuple[str, float]:
+    if "=" not in arg:
+        raise UsageError(
+            f"the binding '{arg}' is not of the form name=number",
+            'Bindings follow the expression, as in: cg eval "x*y" x=2 y=3.',
+        )
+    name, _, text = arg.partition("=")
+    name = name.strip()
+    if not NAME.match(name):
+        raise UsageError(
+            f"in the binding '{arg}', '{name}' is not a name",
+            "A name is letters, digits and _, not starting with a digit.",
+        )
+    if name in FUNCTIONS:
+        raise UsageError(
+            f"'{name}' is a function and cannot be given a value",
+            "Rename the variable in the expression.",
+        )
+    return name, parse_number(text.strip(), arg)
+
+
+def parse_number(text: str, arg: str) -> float:
+    def bad(why, hint=None):
+        return UsageError(f"in the binding '{arg}', {why}", hint)
+
+    if not text:
+        raise bad("there is no value after '='", "Write a number, as in x=2.5.")
+    if not text.isascii():
+        char = next(c for c in text if not c.isascii())
+        what = unicodedata.name(char, f"U+{ord(char):04X}")
+        if unicodedata.category(char) == "Nd":
+            raise bad(
+                f"'{char}' ({what}) is not an ASCII digit",
+                f"Type {unicodedata.digit(char)} instead.",
+            )
+        raise bad(
+            f"'{char}' ({what}) is not part of a number",
+            "'-' must be the ASCII hyphen-minus." if "MINUS" in what or "DASH" in what else None,
+        )
+    lowered = text.lower().lstrip("+-")
+    if lowered in ("nan", "inf", "infinity"):
+        raise bad(f"'{text}' is not a finite number", "Values must be finite decimal numbers.")
+    if re.match(r"0[xob]", lowered):
+        raise bad(f"'{text}' is not a decimal number", "Write the value in decimal.")
+    if "_" in text:
+        raise bad(f"'{text}' has an underscore", f"Write it without: {text.replace('_', '')}.")
+    if not DECIMAL.match(text):
+        raise bad(f"'{text}' is not a number", "Write a decimal number, as in -2.5 or 1e-3.")
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise bad(
+            f"'{text}' is too large for a float64", "The largest finite float64 is about 1.8e308."
+        )
+    return value

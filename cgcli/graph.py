@@ -1,0 +1,93 @@
+"""Node and Graph: a flat list of nodes in topological order, and how nodes get names.
+
+Inputs, constants and operations are all nodes. A node's inputs are indices of
+earlier nodes, so the list order is a topological order and every pass over the
+graph is a plain loop over the list or its reverse.
+"""
+
+from __future__ import annotations
+
+import string
+
+from .ops import Op
+
+INPUT = "input"
+CONST = "const"
+
+
+class Node:
+    __slots__ = ("id", "op", "inputs", "name", "value", "position")
+
+    def __init__(self, id, op, inputs, name=None, value=None, position=None):
+        self.id = id
+        self.op = op  # an Op, or INPUT, or CONST
+        self.inputs = inputs  # tuple of node ids, in argument order (x*x has (i, i))
+        self.name = name  # the user's name, a generated one, or a constant's literal
+        self.value = value  # a constant's value
+        self.position = position  # offset in the source where the node was written
+
+    @property
+    def kind(self) -> str:
+        return self.op if isinstance(self.op, str) else "op"
+
+    @property
+    def op_name(self) -> str:
+        return self.op if isinstance(self.op, str) else self.op.name
+
+    def __repr__(self):
+        return f"Node({self.id}, {self.op_name}, {self.inputs}, {self.name!r})"
+
+
+class Graph:
+    """The nodes of a program, its output, and its inputs by name."""
+
+    def __init__(self, source: str = ""):
+        self.source = source
+        self.nodes: list[Node] = []
+        self.inputs: dict[str, int] = {}  # name -> node id, in order of first use
+        self.output: int | None = None
+
+    def add(self, op, inputs=(), name=None, value=None, position=None) -> int:
+        nodes = self.nodes
+        nodes.append(Node(len(nodes), op, inputs, name, value, position))
+        return len(nodes) - 1
+
+    def add_input(self, name: str, position=None) -> int:
+        node = self.add(INPUT, name=name, position=position)
+        self.inputs[name] = node
+        return node
+
+    def definition(self, node: Node, show=None) -> str:
+        """How a node is computed from its inputs' names: `a + b`, `sin(d)`."""
+        if not isinstance(node.op, Op):
+            return node.op
+        show = show or (lambda i: operand(self.nodes[i].name, self.nodes[i]))
+        return node.op.show([show(i) for i in node.inputs])
+
+    def name_intermediates(self, used: set[str]) -> None:
+        """Give every unnamed operation a name, the way one would by hand.
+
+        After the inputs a, b, c come d, e, f: the next free single letters after
+        the last input letter, skipping every name in `used`; then t1, t2, ...
+        """
+        taken = set(used)
+        letters = [n for n in self.inputs if len(n) == 1 and n in string.ascii_lowercase]
+        start = string.ascii_lowercase.index(max(letters)) + 1 if letters else 0
+        fresh = (c for c in string.ascii_lowercase[start:] if c not in taken)
+        counter = 0
+        for node in self.nodes:
+            if node.name is not None:
+                continue
+            name = next(fresh, None)
+            while name is None or name in taken:
+                counter += 1
+                name = f"t{counter}"
+            node.name = name
+            taken.add(name)
+
+
+def operand(text: str, node: Node | None = None) -> str:
+    """An operand as it stands inside a formula: negative numbers get parentheses."""
+    if text.startswith("-"):
+        return f"({text})"
+    return text

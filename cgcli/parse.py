@@ -1,0 +1,374 @@
+"""Text to Graph: the actions the LALR tables call, and syntax errors worded for people.
+
+The graph is built during the parse, one node per reduction, so no parse tree
+exists and nothing recurses however deep the expression is nested.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from . import lalr
+from .errors import SourceError
+from .graph import CONST, Graph
+from .ops import CONSTANTS, FUNCTIONS, OPS
+
+# fmt: off
+# What to type instead of a non-ASCII character that looks like an ASCII one.
+ASCII_FOR = {
+    "\u2212": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2010": "-", "\u2011": "-",
+    "\u00d7": "*", "\u22c5": "*", "\u00b7": "*", "\u2217": "*", "\u2715": "*",
+    "\u00f7": "/", "\u2215": "/", "\u2044": "/",
+    "\u00b2": "^2", "\u00b3": "^3", "\u00b9": "^1",
+    "\u03c0": "pi", "\u212f": "e", "\u221a": "sqrt",
+    "\u00a0": "a space", "\u2009": "a space", "\u202f": "a space", "\u3000": "a space",
+    "\u200b": "nothing (delete it)", "\u200c": "nothing (delete it)",
+    "\u200d": "nothing (delete it)", "\u2060": "nothing (delete it)",
+    "\ufeff": "nothing (delete the byte-order mark)",
+    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+    # Cyrillic and Greek letters that look like Latin ones.
+    "\u0430": "a", "\u0435": "e", "\u043e": "o", "\u0440": "p", "\u0441": "c", "\u0445": "x",
+    "\u0443": "y", "\u0456": "i", "\u0410": "A", "\u0412": "B", "\u0415": "E", "\u041a": "K",
+    "\u041c": "M", "\u041d": "H", "\u041e": "O", "\u0420": "P", "\u0421": "C", "\u0422": "T",
+    "\u0425": "X", "\u03bf": "o", "\u039f": "O", "\u0391": "A", "\u0392": "B", "\u0395": "E",
+    "\u0397": "H", "\u0399": "I", "\u039a": "K", "\u039c": "M", "\u039d": "N", "\u03a1": "P",
+    "\u03a4": "T", "\u03a7": "X", "\u03a5": "Y", "\u0396": "Z", "\u03bd": "v",
+}
+
+TOKEN_WORDS = {
+    "NUMBER": "a number", "NAME": "a name", "$END": "the end of the expression",
+    "_NL": "a new line", "_SEP": "';'", "_POW": "'^'",
+}
+OPERAND = {"NUMBER", "NAME", "LPAR"}  # tokens that can start an operand (besides signs)
+_OPERAND_HINT = "An operator needs a value on each side."
+VALUE = {"NUMBER", "NAME"}  # expected only where an operand is (LPAR alone may be a call)
+OPERATORS = ("PLUS", "MINUS", "STAR", "SLASH", "_POW")
+# Characters people try from other languages, and what cg wants instead.
+CHARACTER_HINTS = {
+    "[": "use ( ) for grouping", "]": "use ( ) for grouping",
+    "{": "use ( ) for grouping", "}": "use ( ) for grouping",
+    "%": "cg has no modulo operator", "!": "cg has no factorial or 'not' operator",
+    "&": "cg has no logical operators", "|": "use abs(x) for an absolute value",
+    "<": "cg has no comparisons; use min or max", ">": "cg has no comparisons; use min or max",
+    "@": "cg works on scalars; there is no matrix product",
+    '"': "write the program without quotes", "'": "write the program without quotes",
+    ":": "separate statements with ';' or a new line",
+}
+# fmt: on
+
+
+def parse(source: str, bound: Iterable[str] = ()) -> Graph:
+    """Build the graph of a program. `bound` names the variables that will get values,
+    which decides whether `pi` and `e` are the constants or variables."""
+    if not source.isascii():
+        raise _non_ascii(source)
+    builder = _Builder(source, set(bound))
+    parser = lalr.parser()
+    try:
+        parser.parse(source, builder.actions)
+    except lalr.SyntaxErrorAt as err:
+        raise _syntax_error(source, err, parser) from None
+    graph = builder.graph
+    if graph.output is None:
+        raise SourceError(
+            source,
+            0,
+            "the expression is empty: there is nothing to evaluate",
+            "Type an expression such as (a+b)*(b-c), or statements such as d = a + b; d * 2.",
+        )
+    for node, name in builder.renamed:
+        node.name = builder.version(name)
+    graph.name_intermediates(builder.used)
+    return graph
+
+
+class _Builder:
+    """The actions the parser calls, in source order, to grow the graph."""
+
+    def __init__(self, source: str, bound: set[str]):
+        self.graph = Graph(source)
+        self.scope: dict[str, int] = {}  # names assigned so far -> node
+        self.used: set[str] = set()  # every name written in the program
+        self.named: set[str] = set()  # names that already label a node
+        self.literals: set[int] = set()  # constants written as numbers, not yet named
+        self.renamed: list = []  # (node, name) for a name assigned a second time
+        assigned = {m.group(1) for m in re.finditer(r"(?<![\w.])(pi|e)\s*=", source)}
+        self.constants = {c: v for c, v in CONSTANTS.items() if c not in bound | assigned}
+        add = self.graph.add
+        self.actions = {
+            "number": self.number,
+            "name": self.name,
+            "call": self.call,
+            "first_arg": lambda x: [x],
+            "next_arg": lambda args, x: args + [x],
+            "neg": self.neg,
+            "assign": self.assign,
+            "output": self.output,
+            **{
+                name: (lambda op: lambda x, y: add(op, (x, y)))(OPS[name])
+                for name in ("add", "sub", "mul", "div", "pow")
+            },
+        }
+
+    def _error(self, token, message, hint=None):
+        return SourceError(self.graph.source, token.start(token.lastgroup), message, hint)
+
+    def number(self, token) -> int:
+        text = token["NUMBER"]
+        value = float(text)
+        if value == float("inf"):
+            raise self._error(
+                token,
+                f"the number {_clip(text)} is too large for a float64",
+                "The largest finite float64 is about 1.8e308.",
+            )
+        node = self.graph.add(CONST, name=text, value=value, position=token.start("NUMBER"))
+        self.literals.add(node)
+        return node
+
+    def name(self, token) -> int:
+        name = token["NAME"]
+        self.used.add(name)
+        node = self.scope.get(name)
+        if node is not None:
+            return node
+        if name in FUNCTIONS:
+            raise self._error(
+                token,
+                f"'{name}' is a function, not a value",
+                f"Call it with its arguments, as in {_example(name)}.",
+            )
+        position = token.start("NAME")
+        if name in self.constants:
+            node = self.graph.add(CONST, name=name, value=self.constants[name], position=position)
+            self.literals.add(node)
+            return node
+        node = self.graph.inputs.get(name)
+        if node is None:
+            node = self.graph.add_input(name, position)
+            self.named.add(name)
+        return node
+
+    def call(self, token, args=()) -> int:
+        name = token["NAME"]
+        self.used.add(name)
+        op = FUNCTIONS.get(name)
+        if op is None:
+            if name in self.scope or name in self.graph.inputs or name in self.constants:
+                raise self._error(
+                    token,
+                    f"'{name}' is a value, not a function",
+                    f"For a product, write {name}*(...).",
+                )
+            close = difflib.get_close_matches(name.lower(), FUNCTIONS, n=1, cutoff=0.6)
+            hint = f"Did you mean {close[0]}?" if close else None
+            known = ", ".join(FUNCTIONS)
+            raise self._error(
+                token,
+                f"unknown function '{name}'",
+                (hint + " " if hint else "") + f"The functions are: {known}.",
+            )
+        if len(args) != op.arity:
+            raise self._error(
+                token,
+                f"{name} takes {_count(op.arity, 'argument')}, but {len(args)} "
+                f"{'was' if len(args) == 1 else 'were'} given",
+                f"Write it as {_example(name)}.",
+            )
+        return self.graph.add(op, tuple(args), position=token.start("NAME"))
+
+    def neg(self, x: int) -> int:
+        if x in self.literals:  # -2 is the constant -2, not an operation on 2
+            node = self.graph.nodes[x]
+            node.value = -node.value
+            node.name = node.name[1:] if node.name.startswith("-") else "-" + node.name
+            return x
+        return self.graph.add(OPS["neg"], (x,))
+
+    def assign(self, token, x: int) -> None:
+        name = token["NAME"]
+        if name in FUNCTIONS:
+            raise self._error(
+                token,
+                f"'{name}' is a function and cannot be assigned to",
+                "Choose another name for the value.",
+            )
+        self.used.add(name)
+        node = self.graph.nodes[x]
+        if node.name is None or x in self.literals:
+            self.literals.discard(x)
+            if name in self.named:
+                node.name = None  # named once the whole program is known: c_2, ...
+                self.renamed.append((node, name))
+            else:
+                node.name = name
+            self.named.add(name)
+        self.scope[name] = x
+        self.graph.output = x
+
+    def output(self, x: int) -> None:
+        self.graph.output = x
+
+    def version(self, name: str) -> str:
+        """A name for the second, third, ... node assigned to `name`: c_2, c_3, ..."""
+        k = 2
+        while f"{name}_{k}" in self.used:
+            k += 1
+        self.used.add(f"{name}_{k}")
+        return f"{name}_{k}"
+
+
+def _example(name: str) -> str:
+    op = FUNCTIONS[name]
+    return f"{name}({', '.join(op.args)})"
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _clip(text: str, width: int = 24) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _non_ascii(source: str) -> SourceError:
+    bad = re.search(r"[^\x00-\x7f]", source)
+    char = bad.group()
+    count = len(re.findall(r"[^\x00-\x7f]", source))
+    name = unicodedata.name(char, "unnamed character")
+    message = f"the character {char!r} (U+{ord(char):04X} {name}) is not ASCII"
+    if char in ASCII_FOR:
+        hint = f"Type {_quoted(ASCII_FOR[char])} instead."
+    elif "\uff01" <= char <= "\uff5e":  # full-width forms of ASCII characters
+        hint = f"Type {_quoted(chr(ord(char) - 0xFEE0))} instead."
+    elif unicodedata.category(char) == "Nd":
+        hint = f"Type the ASCII digit {_quoted(str(unicodedata.digit(char)))} instead."
+    else:
+        hint = "cg reads ASCII text only: names are letters a-z, A-Z, digits and _."
+    if count > 1:
+        hint += f" The text has {count - 1} more non-ASCII character{'s' * (count > 2)}."
+    return SourceError(source, bad.start(), message, hint)
+
+
+def _quoted(text: str) -> str:
+    return text if text.startswith(("a space", "nothing")) else f"'{text}'"
+
+
+def _show(kind: str, text: str) -> str:
+    if kind == "NUMBER":
+        return f"the number {_clip(text)}"
+    if kind == "NAME":
+        return f"'{_clip(text)}'"
+    if kind in TOKEN_WORDS:
+        return TOKEN_WORDS[kind]
+    return repr(text) if kind == "_ERROR" else f"'{text}'"
+
+
+def _expected(expected: set[str], literals: dict) -> str:
+    """What the parser could have taken, in words: 'a number, a name or '(' or ...'."""
+    words = []
+    operators = [k for k in OPERATORS if k in expected]
+    if VALUE & expected:
+        words.append("a number, a name or '('")
+        operators = []  # a sign before an operand is part of the operand
+    if len(operators) > 1:
+        words.append("an operator")
+    elif operators:
+        words.append(TOKEN_WORDS.get(operators[0], f"'{literals[operators[0]]}'"))
+    for closer in ("RPAR", "COMMA"):
+        if closer in expected:
+            words.append(f"'{literals[closer]}'")
+    if expected & {"$END", "_SEP", "_NL"}:
+        words.append("the end of the statement")
+    if not words and "EQUAL" in expected:
+        words.append("'='")
+    if len(words) > 1:
+        return ", ".join(words[:-1]) + " or " + words[-1]
+    return words[0] if words else "nothing more"
+
+
+def _syntax_error(source: str, err: lalr.SyntaxErrorAt, parser: lalr.Parser) -> SourceError:
+    kind, text, position = err.token
+    previous = err.previous
+    expected = err.expected
+    wanted = _expected(expected, parser.literals)
+    found = _show(kind, text)
+    after = f" after {_show(previous[0], previous[1])}" if previous else ""
+    wants_operand = bool(expected & VALUE)
+
+    if kind == "_ERROR":
+        hint = CHARACTER_HINTS.get(text)
+        if text in "\t\r\f\v" or not text.isprintable():
+            found = f"the control character {text!r}"
+        return SourceError(
+            source,
+            position,
+            f"unexpected character {found}; expected {wanted}",
+            hint[0].upper() + hint[1:] + "." if hint else None,
+        )
+    unclosed = _unclosed(source[:position], parser)
+    if kind in ("$END", "_SEP", "_NL") and unclosed is not None and not wants_operand:
+        return SourceError(source, unclosed, "this '(' is never closed", f"Add ')' before {found}.")
+    if kind in ("$END", "_SEP", "_NL") and wants_operand:
+        return SourceError(
+            source,
+            position,
+            f"missing operand{after}: expected {wanted}",
+            _OPERAND_HINT if previous and previous[0] in OPERATORS else None,
+        )
+    if kind == "RPAR" and "RPAR" not in expected:
+        if wants_operand:
+            return SourceError(
+                source, position, f"missing operand before ')'{after}: expected {wanted}"
+            )
+        return SourceError(
+            source, position, "this ')' has no '(' to close", "Remove it, or add the '(' it closes."
+        )
+    if wants_operand and kind not in OPERAND:
+        where = after or " at the start of the statement"
+        return SourceError(
+            source,
+            position,
+            f"missing operand{where}: expected {wanted}, found {found}",
+            _OPERAND_HINT if previous and previous[0] in OPERATORS else None,
+        )
+    if kind in OPERAND and not wants_operand and previous:
+        hint = "Write * for a product, as in 2*x; cg does not multiply by juxtaposition."
+        if previous[0] == "NAME" and previous[1] in FUNCTIONS:
+            hint = f"Call a function with parentheses, as in {_example(previous[1])}."
+        elif unclosed is not None and "\n" in source[previous[2] : position]:
+            hint = (
+                f"The '(' at line {source.count(chr(10), 0, unclosed) + 1} is still open, "
+                "so the new line did not end the statement."
+            )
+        return SourceError(
+            source,
+            position,
+            f"missing operator between "
+            f"{_show(previous[0], previous[1])} and {found}: "
+            f"expected {wanted}",
+            hint,
+        )
+    if kind == "EQUAL":
+        hint = (
+            "'=' names a value: it stands after a name at the start of a statement, "
+            "as in d = a + b."
+        )
+        if previous and previous[0] == "RPAR":
+            hint = "cg has no function definitions: write the expression itself, as in x^2."
+        return SourceError(source, position, f"unexpected '='{after}: expected {wanted}", hint)
+    return SourceError(source, position, f"unexpected {found}{after}: expected {wanted}")
+
+
+def _unclosed(text: str, parser: lalr.Parser) -> int | None:
+    """Where the last '(' still open at the end of `text` stands."""
+    opened = []
+    for match in parser.pattern.finditer(text):
+        if match.lastgroup == "LPAR":
+            opened.append(match.start("LPAR"))
+        elif match.lastgroup == "RPAR" and opened:
+            opened.pop()
+    return opened[-1] if opened else None
