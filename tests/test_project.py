@@ -1,0 +1,43 @@
+"""Promises about the project itself: CI runs the README's command; no eval on input."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text()
+    return re.findall(r"```sh\n(.+?)\n```", text)[:2]
+
+
+def test_readme_starts_with_the_install_and_test_commands():
+    install, test = readme_commands()
+    assert "pip install ." in install and 'cg eval "(a+b)*(b-c)" a=1 b=2 c=3' in install
+    assert "pip install '.[test]'" in test and "pytest" in test
+
+
+def test_ci_runs_the_readme_test_command():
+    script = (ROOT / ".ci" / "run").read_text()
+    pattern = re.search(r'grep -m1 -F "(.+?)" README.md', script).group(1)
+    matching = [line for line in (ROOT / "README.md").read_text().splitlines() if pattern in line]
+    assert matching[0] == readme_commands()[1]
+
+
+# Calls that must never see user text. A new use needs a reviewed entry here.
+FORBIDDEN = re.compile(
+    r"(?<![\w.])(eval|exec|compile|__import__)\(|pickle\.loads?\(|"
+    r"allow_pickle\s*=\s*True|\bgetattr\("
+)
+ALLOWED: dict[str, int] = {}
+
+
+def test_no_eval_exec_or_pickle_in_the_package():
+    found = {}
+    for path in sorted((ROOT / "cgcli").rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if FORBIDDEN.search(line.split("#")[0]):
+                found[f"{path.relative_to(ROOT)}:{number}"] = line.strip()
+    assert set(found) == set(ALLOWED), found
