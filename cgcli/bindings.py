@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from .errors import UsageError
 from .ops import FUNCTIONS
@@ -54,6 +53,8 @@ def parse_number(text: str, arg: str) -> float:
     if not text:
         raise bad("there is no value after '='", "Write a number, as in x=2.5.")
     if not text.isascii():
+        import unicodedata
+
         char = next(c for c in text if not c.isascii())
         what = unicodedata.name(char, f"U+{ord(char):04X}")
         if unicodedata.category(char) == "Nd":

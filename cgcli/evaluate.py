@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,21 +15,28 @@ from .errors import EvaluationError, SourceError
 from .graph import CONST, INPUT, Graph
 
 
-@dataclass(frozen=True)
 class Notice:
     """A warning about the result: what happened and at which node."""
 
-    kind: str  # "value", "derivative" (non-finite numbers), "unused" (a binding)
-    message: str
-    node: int | None = None
+    __slots__ = ("kind", "message", "node")
+
+    def __init__(self, kind: str, message: str, node: int | None = None):
+        self.kind = kind  # "value", "derivative" (not finite), "unused" (a binding)
+        self.message = message
+        self.node = node
+
+    def __repr__(self):
+        return f"Notice({self.kind!r}, {self.message!r})"
 
 
-@dataclass
 class Result:
-    graph: Graph
-    values: list  # per node
-    adjoints: list  # per node: d(output)/d(node), None where nothing flowed
-    notices: list[Notice] = field(default_factory=list)
+    """What one evaluation found: a value and an adjoint per node, and the notices."""
+
+    def __init__(self, graph: Graph, values: list, adjoints: list, notices: list[Notice]):
+        self.graph = graph
+        self.values = values  # per node
+        self.adjoints = adjoints  # per node: d(output)/d(node), None where nothing flowed
+        self.notices = notices
 
     @property
     def output(self):

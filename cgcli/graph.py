@@ -7,10 +7,9 @@ graph is a plain loop over the list or its reverse.
 
 from __future__ import annotations
 
-import string
-
 from .ops import Op
 
+LOWERCASE = "abcdefghijklmnopqrstuvwxyz"
 INPUT = "input"
 CONST = "const"
 
@@ -71,9 +70,9 @@ class Graph:
         the last input letter, skipping every name in `used`; then t1, t2, ...
         """
         taken = set(used)
-        letters = [n for n in self.inputs if len(n) == 1 and n in string.ascii_lowercase]
-        start = string.ascii_lowercase.index(max(letters)) + 1 if letters else 0
-        fresh = (c for c in string.ascii_lowercase[start:] if c not in taken)
+        letters = [n for n in self.inputs if len(n) == 1 and n in LOWERCASE]
+        start = LOWERCASE.index(max(letters)) + 1 if letters else 0
+        fresh = (c for c in LOWERCASE[start:] if c not in taken)
         counter = 0
         for node in self.nodes:
             if node.name is not None:

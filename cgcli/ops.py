@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,14 +23,19 @@ LN2 = math.log(2.0)
 LN10 = math.log(10.0)
 
 
-@dataclass(frozen=True)
 class Op:
-    name: str
-    args: tuple[str, ...]  # argument names, as the formulas use them
-    forward: Callable
-    vjp: tuple[Callable, ...]  # per argument: (g, out, *args) -> g * d(out)/d(arg)
-    partials: tuple[str, ...]  # per argument: d(out)/d(arg) as a formula in `args`
-    symbol: str | None = None  # infix (or prefix, for one argument) operator
+    __slots__ = ("name", "args", "forward", "vjp", "partials", "symbol")
+
+    def __init__(self, name, args, forward, vjp, partials, symbol=None):
+        self.name: str = name
+        self.args: tuple[str, ...] = args  # argument names, as the formulas use them
+        self.forward: Callable = forward
+        self.vjp: tuple[Callable, ...] = vjp  # per argument: (g, out, *args) -> g * dout/darg
+        self.partials: tuple[str, ...] = partials  # per argument: dout/darg in `args`
+        self.symbol: str | None = symbol  # infix operator (prefix, for one argument)
+
+    def __repr__(self):
+        return f"Op({self.name!r})"
 
     @property
     def arity(self) -> int:

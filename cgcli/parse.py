@@ -6,9 +6,7 @@ exists and nothing recurses however deep the expression is nested.
 
 from __future__ import annotations
 
-import difflib
 import re
-import unicodedata
 from collections.abc import Iterable
 
 from . import lalr
@@ -163,6 +161,8 @@ class _Builder:
                     f"'{name}' is a value, not a function",
                     f"For a product, write {name}*(...).",
                 )
+            import difflib
+
             close = difflib.get_close_matches(name.lower(), FUNCTIONS, n=1, cutoff=0.6)
             hint = f"Did you mean {close[0]}?" if close else None
             known = ", ".join(FUNCTIONS)
@@ -235,6 +235,8 @@ def _clip(text: str, width: int = 24) -> str:
 
 
 def _non_ascii(source: str) -> SourceError:
+    import unicodedata
+
     bad = re.search(r"[^\x00-\x7f]", source)
     char = bad.group()
     count = len(re.findall(r"[^\x00-\x7f]", source))
