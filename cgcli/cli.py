@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import os
+import re
 import sys
 
 import click
 
 from .errors import CgError, Exit, UsageError
+
+OPTION = re.compile(r"--[A-Za-z][A-Za-z0-9-]*(=.*)?", re.S)
 
 
 class ExpressionCommand(click.Command):
@@ -16,7 +18,8 @@ class ExpressionCommand(click.Command):
     click would read "-x^2" as options -x -^ -2. An argument that starts with a
     single '-' and is not one of the command's own short options is marked with
     a NUL byte (which no real argument can hold) so that click passes it through
-    as a positional argument; the command removes the mark.
+    as a positional argument; the command removes the mark. So is an argument
+    that starts with '--' but cannot be an option name, such as "--x*y".
     """
 
     def parse_args(self, ctx, args):
@@ -36,7 +39,10 @@ class ExpressionCommand(click.Command):
                 marked.append(arg)
                 marked.append(next(rest, ""))
                 continue
-            if arg.startswith("-") and not arg.startswith("--") and arg != "-" and arg not in flags:
+            if arg.startswith("--"):
+                if not OPTION.fullmatch(arg):  # --x*y is an expression, not an option
+                    arg = "\0" + arg
+            elif arg.startswith("-") and arg != "-" and arg not in flags:
                 arg = "\0" + arg
             marked.append(arg)
         return super().parse_args(ctx, marked)
@@ -46,6 +52,69 @@ def _unmark(text: str | None) -> str | None:
     return text[1:] if text and text.startswith("\0") else text
 
 
+def program_arguments(command):
+    """EXPR (or -f FILE) and the NAME=VALUE bindings, shared by every command."""
+    command = click.option(
+        "-f",
+        "--file",
+        "path",
+        metavar="FILE",
+        help="Read the program from FILE ('-' for standard input).",
+    )(command)
+    command = click.argument("bindings", nargs=-1, metavar="[NAME=VALUE]...")(command)
+    return click.argument("expression", required=False, metavar="EXPR")(command)
+
+
+def view_options(command):
+    """How numbers and symbols are written, and where the output goes."""
+    command = click.option(
+        "-o", "--output", metavar="FILE", help="Write to FILE (replaced whole, never half-written)."
+    )(command)
+    command = click.option(
+        "--ascii", "ascii_only", is_flag=True, help="Plain ASCII: d for ∂, * for ·."
+    )(command)
+    return click.option(
+        "--precision",
+        type=click.IntRange(1, 17),
+        metavar="N",
+        help="Print numbers with N significant digits.",
+    )(command)
+
+
+def load(expression, bindings, path) -> tuple[str, dict]:
+    """The program text and the values bound to its variables."""
+    from .bindings import parse_bindings
+    from .streams import read_source
+
+    expression = _unmark(expression)
+    bindings = [_unmark(b) for b in bindings]
+    if path is not None:
+        if expression is not None:
+            bindings.insert(0, expression)
+        unexpected = [b for b in bindings if "=" not in b]
+        if unexpected:
+            raise UsageError(
+                f"the program comes from {path}, so '{unexpected[0]}' must be a binding "
+                "name=number",
+                "Give the program either as an argument or with -f, not both.",
+            )
+        source = read_source(path)
+    elif expression is None:
+        raise UsageError("no expression was given", 'Try: cg eval "(a+b)*(b-c)" a=1 b=2 c=3')
+    elif expression == "-":
+        source = read_source("-")
+    else:
+        source = expression
+    return source, parse_bindings(bindings)
+
+
+def notation_for(stream, ascii_only: bool):
+    from .render import Notation
+    from .streams import speaks_unicode
+
+    return Notation(ascii=ascii_only or not speaks_unicode(stream))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="cgcli", prog_name="cg")
 @click.option("--traceback", is_flag=True, hidden=True, help="Show Python tracebacks.")
@@ -53,34 +122,25 @@ def cli(traceback):
     """cg: see how a formula's value and every partial derivative come about.
 
     \b
-    cg eval "(a+b)*(b-c)" a=1 b=2 c=3
+    cg eval    "(a+b)*(b-c)" a=1 b=2 c=3     value and gradient
+    cg graph   "(a+b)*(b-c)" a=1 b=2 c=3     the graph as a tree (or DOT, Mermaid, JSON)
+    cg explain "(a+b)*(b-c)" a=1 b=2 c=3     the chain rule, step by step
     """
 
 
 @cli.command("eval", cls=ExpressionCommand)
-@click.argument("expression", required=False, metavar="EXPR")
-@click.argument("bindings", nargs=-1, metavar="[NAME=VALUE]...")
-@click.option(
-    "-f",
-    "--file",
-    "path",
-    metavar="FILE",
-    help="Read the program from FILE ('-' for standard input).",
-)
+@program_arguments
 @click.option("--json", "as_json", is_flag=True, help="Write the result as JSON.")
 @click.option(
     "--all", "all_nodes", is_flag=True, help="List every intermediate node, not only the inputs."
 )
 @click.option(
-    "--precision",
-    type=click.IntRange(1, 17),
-    metavar="N",
-    help="Print numbers with N significant digits.",
-)
-@click.option(
     "--strict", is_flag=True, help="Fail (exit 1) when a value or derivative is not finite."
 )
-def eval_command(expression, bindings, path, as_json, all_nodes, precision, strict):
+@view_options
+def eval_command(
+    expression, bindings, path, as_json, all_nodes, strict, precision, ascii_only, output
+):
     """Evaluate EXPR and every partial derivative of it, at the values given.
 
     EXPR is an expression or a program of statements separated by ';' or new
@@ -94,99 +154,150 @@ def eval_command(expression, bindings, path, as_json, all_nodes, precision, stri
       cg eval -f model.cg --json w=0.5 x=2
     """
     from . import run
-    from .bindings import parse_bindings
+    from .streams import open_output
 
-    expression = _unmark(expression)
-    bindings = [_unmark(b) for b in bindings]
-    if path is not None:
-        if expression is not None:
-            bindings.insert(0, expression)
-        unexpected = [b for b in bindings if "=" not in b]
-        if unexpected:
-            raise UsageError(
-                f"the program comes from {path}, so '{unexpected[0]}' must be "
-                "a binding name=number",
-                "Give the program either as an argument or with -f, not both.",
-            )
-        source = read_source(path)
-    elif expression is None:
-        raise UsageError("no expression was given", 'Try: cg eval "(a+b)*(b-c)" a=1 b=2 c=3')
-    elif expression == "-":
-        source = read_source("-")
-    else:
-        source = expression
-    values = parse_bindings(bindings)
-    result = run(source, values, strict=strict)
-    if as_json:
-        from .render.jsonout import dumps
-
-        click.echo(dumps(result))
-        warn(result.notices)
-        return
-    from .render.table import table
-
+    result = run(*load(expression, bindings, path), strict=strict)
     warn(result.notices)
-    console = stdout_console()
-    console.print(table(result, all_nodes, precision, partial=_partial(console)))
+    with open_output(output) as stream:
+        if as_json:
+            from .render.jsonout import dumps
+
+            stream.write(dumps(result) + "\n")
+            return
+        from .render.table import table
+
+        notation = notation_for(stream, ascii_only)
+        show(stream, table(result, all_nodes, precision, notation), ascii_only=notation.ascii)
 
 
-def read_source(path: str) -> str:
-    where = "standard input" if path == "-" else path
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
+@cli.command("graph", cls=ExpressionCommand)
+@program_arguments
+@click.option(
+    "--format",
+    "form",
+    type=click.Choice(["tree", "dot", "mermaid", "json"]),
+    default="tree",
+    show_default=True,
+    help="How to draw the graph.",
+)
+@click.option(
+    "--depth",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Draw the tree N levels deep (default: what fits the width).",
+)
+@view_options
+def graph_command(expression, bindings, path, form, depth, precision, ascii_only, output):
+    """Draw the graph of EXPR: the output at the root, the inputs at the leaves.
+
+    With values for the inputs, every node shows its value and its adjoint
+    ∂f/∂node; without them, the structure alone.
+
+    \b
+    Examples:
+      cg graph "(a+b)*(b-c)" a=1 b=2 c=3
+      cg graph "(a+b)*(b-c)" --format dot | dot -Tsvg > graph.svg
+      cg graph "(a+b)*(b-c)" a=1 b=2 c=3 --format mermaid -o graph.md
+    """
+    from .evaluate import evaluate
+    from .parse import parse
+    from .streams import open_output
+
+    source, values = load(expression, bindings, path)
+    graph = parse(source, bound=values)
+    result = None
+    if values or not graph.inputs:
+        result = evaluate(graph, values)
+        warn(result.notices)
+    with open_output(output) as stream:
+        notation = notation_for(stream, ascii_only)
+        if form == "tree":
+            from .render.tree import depth_for, tree
+
+            out = console(stream)
+            limit = depth or depth_for(out.width)
+            show(stream, tree(graph, result, notation, precision, limit), out, notation.ascii)
+            return
+        from .render import export
+
+        if form == "json":
+            stream.write(export.graph_json(graph, result) + "\n")
+        elif form == "dot":
+            stream.write(export.dot(graph, result, notation, precision))
         else:
-            with open(path, "rb") as handle:
-                data = handle.read()
-    except OSError as err:
-        raise UsageError(f"cannot read {where}: {err.strerror or err}") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise UsageError(
-            f"{where} is not UTF-8 text: byte 0x{data[err.start]:02x} at offset "
-            f"{err.start} cannot be decoded",
-            "cg programs are ASCII text.",
-        ) from None
+            stream.write(export.mermaid(graph, result, notation, precision))
 
 
-def stdout_console():
-    from rich.console import Console
+@cli.command("explain", cls=ExpressionCommand)
+@program_arguments
+@click.option("--json", "as_json", is_flag=True, help="Write the steps as JSON.")
+@click.option(
+    "--strict", is_flag=True, help="Fail (exit 1) when a value or derivative is not finite."
+)
+@view_options
+def explain_command(expression, bindings, path, as_json, strict, precision, ascii_only, output):
+    """Write out both passes over EXPR, step by step, with the numbers filled in.
 
-    return Console(highlight=False)
+    The forward pass computes each node from its inputs; the backward pass
+    computes each adjoint ∂f/∂node as the chain-rule sum over the node's uses,
+    with every local partial derivative as a formula and as a number.
+
+    \b
+    Example:
+      cg explain "(a+b)*(b-c)" a=1 b=2 c=3
+    """
+    from . import run
+    from .explain import explain
+    from .streams import open_output
+
+    result = run(*load(expression, bindings, path), strict=strict)
+    warn(result.notices)
+    with open_output(output) as stream:
+        notation = notation_for(stream, ascii_only)
+        steps = explain(result, notation, precision)
+        if as_json:
+            from .render.jsonout import explanation_json
+
+            stream.write(explanation_json(result, steps) + "\n")
+            return
+        from .render.explain import text
+
+        show(stream, text(steps, result, notation, precision))
 
 
-def stderr_console():
-    from rich.console import Console
+def console(stream):
+    from .streams import console as make
 
-    return Console(stderr=True, highlight=False)
-
-
-def _partial(console) -> str:
-    try:
-        "\u2202".encode(console.encoding or "ascii")
-    except (UnicodeEncodeError, LookupError):
-        return "d"
-    return "\u2202"
+    return make(None if stream is sys.stdout else stream)
 
 
-def warn(notices):
+def show(stream, renderable, out=None, ascii_only=False) -> None:
+    if ascii_only:
+        from .render import AsciiOnly
+
+        renderable = AsciiOnly(renderable)
+    (out or console(stream)).print(renderable)
+
+
+def warn(notices) -> None:
     if not notices:
         return
-    console = stderr_console()
-    for notice in notices:
-        console.print(f"[yellow]warning:[/] {_escape(notice.message)}", soft_wrap=True)
-
-
-def _escape(text: str) -> str:
     from rich.markup import escape
 
-    return escape(text)
+    from .streams import console as make
+
+    err = make(stderr=True)
+    for notice in notices:
+        err.print(f"[yellow]warning:[/] {escape(notice.message)}", soft_wrap=True)
 
 
 def report(error: CgError) -> None:
+    from rich.markup import escape
+
+    from .streams import console as make
+
     # soft_wrap: Rich must not re-wrap the source line, or the caret would move.
-    stderr_console().print(f"[bold red]error:[/] {_escape(error.render())}", soft_wrap=True)
+    make(stderr=True).print(f"[bold red]error:[/] {escape(error.render())}", soft_wrap=True)
 
 
 def main(argv=None) -> None:
@@ -197,7 +308,6 @@ def main(argv=None) -> None:
         report(error)
         code = error.exit_code
     except click.exceptions.Abort:
-        stderr_console().print("interrupted")
         code = Exit.INTERRUPTED
     except click.ClickException as error:
         error.show()
@@ -205,6 +315,8 @@ def main(argv=None) -> None:
     except BrokenPipeError:
         # The reader went away (cg ... | head -1): stop quietly. Point stdout at
         # /dev/null so that Python's final flush does not complain either.
+        import os
+
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         code = Exit.EVALUATION
@@ -216,8 +328,8 @@ def main(argv=None) -> None:
         report(
             CgError(
                 f"internal error: {type(error).__name__}: {error}",
-                "This is a bug in cg. Run again with `cg --traceback ...` "
-                "and report what it prints.",
+                "This is a bug in cg. Run again with `cg --traceback ...` and report what "
+                "it prints.",
             )
         )
         code = Exit.EVALUATION

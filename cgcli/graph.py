@@ -56,12 +56,15 @@ class Graph:
         self.inputs[name] = node
         return node
 
-    def definition(self, node: Node, show=None) -> str:
-        """How a node is computed from its inputs' names: `a + b`, `sin(d)`."""
+    def definition(self, node: Node, label=None, times: str = "*") -> str:
+        """How a node is computed from its inputs: `a + b`, `sin(d)`.
+
+        `label(i)` gives the text for input node i (its name unless told otherwise).
+        """
         if not isinstance(node.op, Op):
             return node.op
-        show = show or (lambda i: operand(self.nodes[i].name, self.nodes[i]))
-        return node.op.show([show(i) for i in node.inputs])
+        label = label or (lambda i: self.nodes[i].name)
+        return node.op.show([operand(label(i)) for i in node.inputs], times)
 
     def name_intermediates(self, used: set[str]) -> None:
         """Give every unnamed operation a name, the way one would by hand.
@@ -85,8 +88,6 @@ class Graph:
             taken.add(name)
 
 
-def operand(text: str, node: Node | None = None) -> str:
+def operand(text: str) -> str:
     """An operand as it stands inside a formula: negative numbers get parentheses."""
-    if text.startswith("-"):
-        return f"({text})"
-    return text
+    return f"({text})" if text.startswith("-") else text

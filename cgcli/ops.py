@@ -41,15 +41,18 @@ class Op:
     def arity(self) -> int:
         return len(self.args)
 
-    def show(self, operands: list[str]) -> str:
-        """The op applied to already-formatted operands: `a + b`, `-a`, `sin(a)`."""
+    def show(self, operands: list[str], times: str = "*") -> str:
+        """The op applied to already-formatted operands: `a + b`, `-a`, `sin(a)`.
+
+        `times` is the multiplication sign: `*`, or `·` where Unicode is welcome.
+        """
         if self.symbol is None:
             return f"{self.name}({', '.join(operands)})"
         if self.arity == 1:
             return f"{self.symbol}{operands[0]}"
         if self.symbol == "^":
             return f"{operands[0]}^{operands[1]}"
-        return f" {self.symbol} ".join(operands)
+        return f" {times if self.symbol == '*' else self.symbol} ".join(operands)
 
 
 def _sigmoid(x):

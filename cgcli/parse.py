@@ -63,7 +63,8 @@ def parse(source: str, bound: Iterable[str] = ()) -> Graph:
     which decides whether `pi` and `e` are the constants or variables."""
     if not source.isascii():
         raise _non_ascii(source)
-    builder = _Builder(source, set(bound))
+    bound = set(bound)
+    builder = _Builder(source, bound)
     parser = lalr.parser()
     try:
         parser.parse(source, builder.actions)
@@ -79,7 +80,9 @@ def parse(source: str, bound: Iterable[str] = ()) -> Graph:
         )
     for node, name in builder.renamed:
         node.name = builder.version(name)
-    graph.name_intermediates(builder.used)
+    # Generated names avoid the bound names too: a value bound to z that the
+    # program does not use must not meet a node called z.
+    graph.name_intermediates(builder.used | set(bound))
     return graph
 
 

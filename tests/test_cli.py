@@ -46,7 +46,7 @@ def test_all_lists_every_intermediate_node(cg):
         ["d", "a + b", "3", "-1"],
         ["c", "input", "3", "-3"],
         ["e", "b - c", "-1", "3"],
-        ["f", "d * e", "-3", "1"],
+        ["f", "d · e", "-3", "1"],
     ]
 
 

@@ -41,3 +41,43 @@ def test_no_eval_exec_or_pickle_in_the_package():
             if FORBIDDEN.search(line.split("#")[0]):
                 found[f"{path.relative_to(ROOT)}:{number}"] = line.strip()
     assert set(found) == set(ALLOWED), found
+
+
+def readme_examples() -> list[tuple[str, str]]:
+    """Every `$ cg ...` example in the README with the output shown under it."""
+    blocks, block = [], None
+    for line in (ROOT / "README.md").read_text().splitlines(keepends=True):
+        if line.startswith("```"):
+            if block is None:
+                block = []
+            else:
+                blocks.append("".join(block))
+                block = None
+        elif block is not None:
+            block.append(line)
+    examples = []
+    for block in blocks:
+        for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, output = chunk.partition("\n")
+            examples.append((command, output.rstrip("\n") + "\n"))
+    return examples
+
+
+def test_readme_examples_print_what_the_readme_shows(cg):
+    import shlex
+
+    examples = readme_examples()
+    assert len(examples) >= 4
+    for command, expected in examples:
+        words = shlex.split(command)
+        assert words[0] == "cg"
+        run = cg(*words[1:], env={"COLUMNS": "80", "NO_COLOR": None, "TERM": "dumb"})
+        assert run.code == 0, (command, run.stderr)
+        assert run.stdout == expected, command
+
+
+def test_readme_mermaid_picture_is_current(cg):
+    text = (ROOT / "README.md").read_text()
+    shown = re.search(r"```mermaid\n(.*?)```", text, re.S).group(1)
+    run = cg("graph", "(a+b)*(b-c)", "a=1", "b=2", "c=3", "--format", "mermaid")
+    assert run.stdout == shown

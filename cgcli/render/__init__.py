@@ -20,3 +20,32 @@ def fmt(value, precision: int | None = None) -> str:
     if x.is_integer() and abs(x) < 1e16:
         return "-0" if x == 0 and math.copysign(1.0, x) < 0 else str(int(x))
     return repr(x)
+
+
+class Notation:
+    """The symbols a view writes: Unicode by default, plain ASCII with --ascii."""
+
+    def __init__(self, ascii: bool = False):
+        self.ascii = ascii
+        self.d = "d" if ascii else "\u2202"
+        self.times = "*" if ascii else "\u00b7"
+
+    def partial(self, top: str, bottom: str) -> str:
+        """The derivative of `top` with respect to `bottom`: ∂f/∂x."""
+        return f"{self.d}{top}/{self.d}{bottom}"
+
+    def text(self, formula: str) -> str:
+        """A formula from the op table in this notation."""
+        return formula if self.ascii else formula.replace("*", self.times)
+
+
+class AsciiOnly:
+    """Render with ASCII guides and boxes whatever the terminal can show (for --ascii)."""
+
+    def __init__(self, renderable):
+        self.renderable = renderable
+
+    def __rich_console__(self, console, options):
+        options = options.copy()
+        options.encoding = "ascii"
+        yield from console.render(self.renderable, options)

@@ -8,21 +8,24 @@ from rich.table import Table
 from rich.text import Text
 
 from ..graph import CONST, INPUT
-from . import fmt
+from . import Notation, fmt
 
 TITLE_WIDTH = 60
 
 
-def table(result, all_nodes: bool = False, precision: int | None = None, partial: str = "\u2202"):
+def table(
+    result, all_nodes: bool = False, precision: int | None = None, notation: Notation | None = None
+):
     graph = result.graph
     out = graph.output
     name = result.output_name
-    grid = Table(box=box.ROUNDED)
+    notation = notation or Notation()
+    grid = Table(box=box.ASCII if notation.ascii else box.ROUNDED)
     grid.add_column("node", overflow="fold")
     if all_nodes:
         grid.add_column("definition", overflow="fold")
     grid.add_column("value", justify="right", overflow="fold")
-    grid.add_column(f"{partial}{name}/{partial}node", justify="right", overflow="fold")
+    grid.add_column(notation.partial(name, "node"), justify="right", overflow="fold")
 
     def row(i, end_section=False):
         node = graph.nodes[i]
@@ -31,7 +34,7 @@ def table(result, all_nodes: bool = False, precision: int | None = None, partial
             adjoint = 0.0
         cells = [Text(node.name)]
         if all_nodes:
-            cells.append(Text(graph.definition(node)))
+            cells.append(Text(graph.definition(node, times=notation.times)))
         cells.append(Text(fmt(result.values[i], precision)))
         cells.append(Text("-" if adjoint is None else fmt(adjoint, precision)))
         grid.add_row(*cells, end_section=end_section)

@@ -1,0 +1,84 @@
+"""The graph as a Rich tree: the output at the root, the inputs at the leaves.
+
+A node used by several others is drawn in full once and referred to by name
+elsewhere, so a DAG stays as large as its edges. The tree is built with an
+explicit stack, and a depth limit keeps every line readable at 80 columns.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from rich.tree import Tree
+
+from ..graph import CONST, INPUT
+from . import Notation, fmt
+
+GUIDE = 4  # columns each level of a Rich tree takes
+LABEL = 32  # columns kept for the label at the deepest level
+
+
+def depth_for(width: int) -> int:
+    return max(2, (width - LABEL) // GUIDE)
+
+
+def tree(
+    graph, result=None, notation: Notation | None = None, precision=None, max_depth: int = 12
+) -> Tree:
+    notation = notation or Notation()
+    nodes = graph.nodes
+    top = nodes[graph.output].name
+    used = [0] * len(nodes)
+    for node in nodes:
+        for i in set(node.inputs):
+            used[i] += 1
+
+    def label(i: int) -> Text:
+        node = nodes[i]
+        text = Text()
+        if node.op == CONST:
+            text.append(node.name)
+            text.append(" (constant)", style="dim")
+            return text
+        text.append(node.name, style="bold")
+        if node.op == INPUT:
+            if result is None:
+                text.append(" (input)", style="dim")
+        else:
+            text.append(" = " + graph.definition(node, times=notation.times))
+        if result is not None:
+            text.append(" = " + fmt(result.values[i], precision))
+            adjoint = result.adjoints[i]
+            if adjoint is None and node.op == INPUT:
+                adjoint = 0.0
+            if adjoint is not None:
+                text.append(
+                    f"   {notation.partial(top, node.name)} = {fmt(adjoint, precision)}",
+                    style="cyan",
+                )
+        if used[i] > 1:
+            text.append(f"  (shared by {used[i]} nodes)", style="italic")
+        return text
+
+    root = Tree(label(graph.output))
+    drawn = {graph.output}
+    arrow = "^" if notation.ascii else "\u2191"
+    stack = [(graph.output, root, 0)]
+    while stack:
+        i, branch, depth = stack.pop()
+        children = []
+        for j in nodes[i].inputs:
+            if j in drawn and nodes[j].op != CONST:
+                ref = Text(f"{arrow} {nodes[j].name}", style="bold")
+                ref.append(" (shared, drawn above)", style="italic dim")
+                branch.add(ref)
+                continue
+            child = branch.add(label(j))
+            if not nodes[j].inputs:
+                drawn.add(j)
+            elif depth + 1 >= max_depth:
+                child.add(Text("... more below (--depth)", style="dim"))
+            else:
+                drawn.add(j)
+                children.append((j, child, depth + 1))
+        stack.extend(reversed(children))
+    return root
