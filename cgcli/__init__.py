@@ -13,13 +13,23 @@ from collections.abc import Mapping
 __version__ = "0.1.0"
 
 
-def run(source: str, values: Mapping[str, float] | None = None, *, strict: bool = False):
+def run(
+    source: str,
+    values: Mapping[str, float] | None = None,
+    *,
+    strict: bool = False,
+    kink: str = "subgradient",
+    exact: bool = False,
+):
     """Parse `source`, then compute its value and every partial derivative at `values`.
 
-    This is the call the `cg eval` command makes; it returns a `Result`.
+    This is the call the `cg` commands make; it returns a `Result`. `kink` is
+    what to do where an op is not differentiable ("subgradient": the README's
+    conventions, "nan", or "error"); with `exact`, values are Fractions wherever
+    every op on the way is rational.
     """
     from .evaluate import evaluate
     from .parse import parse
 
     values = dict(values or {})
-    return evaluate(parse(source, bound=values), values, strict=strict)
+    return evaluate(parse(source, bound=values), values, strict=strict, kink=kink, exact=exact)

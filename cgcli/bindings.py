@@ -11,11 +11,12 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 
 
-def parse_bindings(args: list[str]) -> dict[str, float]:
-    values: dict[str, float] = {}
+def parse_bindings(args: list[str], exact: bool = False) -> dict:
+    """Values by name: floats, or with `exact` Fractions (0.1 is 1/10, 1/3 is 1/3)."""
+    values: dict = {}
     given: dict[str, str] = {}
     for arg in args:
-        name, value = parse_binding(arg)
+        name, value = parse_binding(arg, exact)
         if name in values:
             raise UsageError(
                 f"'{name}' is bound twice: {given[name]} and {arg}", "Give each variable one value."
@@ -25,7 +26,7 @@ def parse_bindings(args: list[str]) -> dict[str, float]:
     return values
 
 
-def parse_binding(arg: str) -> tuple[str, float]:
+def parse_binding(arg: str, exact: bool = False) -> tuple[str, float]:
     if "=" not in arg:
         raise UsageError(
             f"the binding '{arg}' is not of the form name=number",
@@ -43,7 +44,38 @@ def parse_binding(arg: str) -> tuple[str, float]:
             f"'{name}' is a function and cannot be given a value",
             "Rename the variable in the expression.",
         )
-    return name, parse_number(text.strip(), arg)
+    text = text.strip()
+    if "/" in text:  # a fraction p/q of two decimals
+        top, _, bottom = text.partition("/")
+        parse_number(top, arg)
+        if parse_number(bottom, arg) == 0:
+            raise UsageError(f"in the binding '{arg}', the denominator is 0")
+        value = _exact(top, arg) / _exact(bottom, arg)
+        return name, value if exact else _float(value, arg)
+    number = parse_number(text, arg)
+    return name, _exact(text, arg) if exact else number
+
+
+def _exact(text: str, arg: str):
+    from .exact import exact_value
+
+    value = exact_value(text)
+    if value is None:
+        raise UsageError(
+            f"in the binding '{arg}', '{text}' has too many digits for exact arithmetic",
+            "Leave out --exact, or write the value more briefly.",
+        )
+    return value
+
+
+def _float(value, arg: str) -> float:
+    try:
+        result = float(value)
+    except OverflowError:
+        result = float("inf")
+    if result in (float("inf"), float("-inf")):
+        raise UsageError(f"in the binding '{arg}', the value is too large for a float64")
+    return result
 
 
 def parse_number(text: str, arg: str) -> float:

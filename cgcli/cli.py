@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from .errors import CgError, Exit, UsageError
+from .errors import CgError, EvaluationError, Exit, UsageError
 
 OPTION = re.compile(r"--[A-Za-z][A-Za-z0-9-]*(=.*)?", re.S)
 
@@ -81,7 +81,27 @@ def view_options(command):
     )(command)
 
 
-def load(expression, bindings, path) -> tuple[str, dict]:
+def evaluation_options(command):
+    """How values are computed: exactly or in float64, and what happens at kinks."""
+    command = click.option(
+        "--kink",
+        type=click.Choice(["subgradient", "nan", "error"]),
+        default="subgradient",
+        show_default=True,
+        help="At a point where an op is not differentiable: use the README's conventions, "
+        "give NaN, or stop (exit 1).",
+    )(command)
+    command = click.option(
+        "--strict", is_flag=True, help="Fail (exit 1) when a value or derivative is not finite."
+    )(command)
+    return click.option(
+        "--exact",
+        is_flag=True,
+        help="Compute with fractions where every op is rational (bindings may be 1/3).",
+    )(command)
+
+
+def load(expression, bindings, path, exact=False) -> tuple[str, dict]:
     """The program text and the values bound to its variables."""
     from .bindings import parse_bindings
     from .streams import read_source
@@ -105,7 +125,7 @@ def load(expression, bindings, path) -> tuple[str, dict]:
         source = read_source("-")
     else:
         source = expression
-    return source, parse_bindings(bindings)
+    return source, parse_bindings(bindings, exact)
 
 
 def notation_for(stream, ascii_only: bool):
@@ -135,11 +155,26 @@ def cli(traceback):
     "--all", "all_nodes", is_flag=True, help="List every intermediate node, not only the inputs."
 )
 @click.option(
-    "--strict", is_flag=True, help="Fail (exit 1) when a value or derivative is not finite."
+    "--check",
+    "check_numerically",
+    is_flag=True,
+    help="Check every partial derivative against finite differences.",
 )
+@evaluation_options
 @view_options
 def eval_command(
-    expression, bindings, path, as_json, all_nodes, strict, precision, ascii_only, output
+    expression,
+    bindings,
+    path,
+    as_json,
+    all_nodes,
+    check_numerically,
+    exact,
+    strict,
+    kink,
+    precision,
+    ascii_only,
+    output,
 ):
     """Evaluate EXPR and every partial derivative of it, at the values given.
 
@@ -156,18 +191,37 @@ def eval_command(
     from . import run
     from .streams import open_output
 
-    result = run(*load(expression, bindings, path), strict=strict)
+    result = run(*load(expression, bindings, path, exact), strict=strict, kink=kink, exact=exact)
     warn(result.notices)
+    checked = None
+    if check_numerically:
+        from .check import check
+
+        checked = check(result)
     with open_output(output) as stream:
         if as_json:
             from .render.jsonout import dumps
 
-            stream.write(dumps(result) + "\n")
-            return
-        from .render.table import table
+            stream.write(dumps(result, checked) + "\n")
+        else:
+            from .render.table import checks, kinks, table
 
-        notation = notation_for(stream, ascii_only)
-        show(stream, table(result, all_nodes, precision, notation), ascii_only=notation.ascii)
+            notation = notation_for(stream, ascii_only)
+            out = console(stream)
+            show(stream, table(result, all_nodes, precision, notation), out, notation.ascii)
+            found = kinks(result, notation)
+            if found is not None:
+                show(stream, found, out, notation.ascii)
+            if checked is not None:
+                show(stream, checks(checked, result, notation, precision), out, notation.ascii)
+    disagree = [row.input for row in checked or () if row.status == "disagree"]
+    if disagree:
+        message = f"--check: reverse mode and finite differences disagree for {', '.join(disagree)}"
+        if strict:
+            raise EvaluationError(message, "See the table of the check above.")
+        from .evaluate import Notice
+
+        warn([Notice("check", message)])
 
 
 @cli.command("graph", cls=ExpressionCommand)
@@ -186,8 +240,11 @@ def eval_command(
     metavar="N",
     help="Draw the tree N levels deep (default: what fits the width).",
 )
+@evaluation_options
 @view_options
-def graph_command(expression, bindings, path, form, depth, precision, ascii_only, output):
+def graph_command(
+    expression, bindings, path, form, depth, exact, strict, kink, precision, ascii_only, output
+):
     """Draw the graph of EXPR: the output at the root, the inputs at the leaves.
 
     With values for the inputs, every node shows its value and its adjoint
@@ -203,11 +260,11 @@ def graph_command(expression, bindings, path, form, depth, precision, ascii_only
     from .parse import parse
     from .streams import open_output
 
-    source, values = load(expression, bindings, path)
+    source, values = load(expression, bindings, path, exact)
     graph = parse(source, bound=values)
     result = None
     if values or not graph.inputs:
-        result = evaluate(graph, values)
+        result = evaluate(graph, values, strict=strict, kink=kink, exact=exact)
         warn(result.notices)
     with open_output(output) as stream:
         notation = notation_for(stream, ascii_only)
@@ -217,6 +274,12 @@ def graph_command(expression, bindings, path, form, depth, precision, ascii_only
             out = console(stream)
             limit = depth or depth_for(out.width)
             show(stream, tree(graph, result, notation, precision, limit), out, notation.ascii)
+            if result is not None:
+                from .render.table import kinks
+
+                found = kinks(result, notation)
+                if found is not None:
+                    show(stream, found, out, notation.ascii)
             return
         from .render import export
 
@@ -231,11 +294,11 @@ def graph_command(expression, bindings, path, form, depth, precision, ascii_only
 @cli.command("explain", cls=ExpressionCommand)
 @program_arguments
 @click.option("--json", "as_json", is_flag=True, help="Write the steps as JSON.")
-@click.option(
-    "--strict", is_flag=True, help="Fail (exit 1) when a value or derivative is not finite."
-)
+@evaluation_options
 @view_options
-def explain_command(expression, bindings, path, as_json, strict, precision, ascii_only, output):
+def explain_command(
+    expression, bindings, path, as_json, exact, strict, kink, precision, ascii_only, output
+):
     """Write out both passes over EXPR, step by step, with the numbers filled in.
 
     The forward pass computes each node from its inputs; the backward pass
@@ -250,7 +313,7 @@ def explain_command(expression, bindings, path, as_json, strict, precision, asci
     from .explain import explain
     from .streams import open_output
 
-    result = run(*load(expression, bindings, path), strict=strict)
+    result = run(*load(expression, bindings, path, exact), strict=strict, kink=kink, exact=exact)
     warn(result.notices)
     with open_output(output) as stream:
         notation = notation_for(stream, ascii_only)

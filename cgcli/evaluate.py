@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from fractions import Fraction
 
 import numpy as np
 
 from .errors import EvaluationError, SourceError
 from .graph import CONST, INPUT, Graph
+from .ops import EXACT_BITS
 
 
 class Notice:
@@ -29,14 +31,37 @@ class Notice:
         return f"Notice({self.kind!r}, {self.message!r})"
 
 
+class KinkHit:
+    """A node evaluated where its op is not differentiable, and the convention applied."""
+
+    __slots__ = ("node", "kink", "mask")
+
+    def __init__(self, node: int, kink, mask):
+        self.node = node
+        self.kink = kink  # the Kink of the op table
+        self.mask = mask  # where (elementwise) the point is hit
+
+
 class Result:
     """What one evaluation found: a value and an adjoint per node, and the notices."""
 
-    def __init__(self, graph: Graph, values: list, adjoints: list, notices: list[Notice]):
+    def __init__(
+        self,
+        graph: Graph,
+        values: list,
+        adjoints: list,
+        notices: list[Notice],
+        kinks: list[KinkHit] = (),
+        policy: str = "subgradient",
+        exact: bool = False,
+    ):
         self.graph = graph
         self.values = values  # per node
         self.adjoints = adjoints  # per node: d(output)/d(node), None where nothing flowed
         self.notices = notices
+        self.kinks = list(kinks)
+        self.policy = policy  # what was done at the kinks: subgradient or nan
+        self.exact = exact  # values may be Fractions
 
     @property
     def output(self):
@@ -49,7 +74,7 @@ class Result:
     @property
     def gradient(self) -> dict:
         """d(output)/d(input) for every input, by name; 0 where the output does not depend on it."""
-        zero = np.float64(0.0)
+        zero = Fraction(0) if self.exact else np.float64(0.0)
         return {name: _or(self.adjoints[i], zero) for name, i in self.graph.inputs.items()}
 
 
@@ -57,14 +82,61 @@ def _or(value, default):
     return default if value is None else value
 
 
-def evaluate(graph: Graph, values: Mapping[str, float], strict: bool = False) -> Result:
+KINK_POLICIES = ("subgradient", "nan", "error")
+
+
+def evaluate(
+    graph: Graph,
+    values: Mapping[str, float],
+    strict: bool = False,
+    kink: str = "subgradient",
+    exact: bool = False,
+) -> Result:
+    """Both passes over the graph at `values`.
+
+    `kink` says what to do where an op is not differentiable: keep the
+    conventional derivative (subgradient), make it NaN (nan), or stop (error).
+    With `exact`, values are Fractions wherever every op on the way is rational.
+    """
     missing = [name for name in graph.inputs if name not in values]
     if missing:
         raise _unbound(graph, missing)
+    active = active_nodes(graph)
+    notices = []
     with np.errstate(all="ignore"):
-        forward_values = forward(graph, values)
-        adjoints = backward(graph, forward_values)
-        notices = _diagnose(graph, forward_values, adjoints)
+        if exact:
+            from . import exact as rational
+
+            inputs = {name: _fraction(values[name]) for name in graph.inputs}
+            forward_values, capped = rational.forward(graph, inputs)
+            for i in capped[:1]:  # where it first happened; what follows is float anyway
+                where = _describe(graph, graph.nodes[i], forward_values)
+                notices.append(
+                    Notice(
+                        "exact",
+                        f"exact arithmetic stops at {where}: its numbers pass {EXACT_BITS} bits, "
+                        "so it and what depends on it are float64",
+                        i,
+                    )
+                )
+        else:
+            forward_values = forward(graph, values)
+        kinks = find_kinks(graph, forward_values, active)
+        if kink == "error" and kinks:
+            raise EvaluationError(
+                "--kink error: "
+                + "; ".join(describe_kink(graph, hit) for hit in kinks)
+                + ", where the derivative does not exist or is infinite",
+                "Without --kink error, cg applies the conventions in the README's table.",
+            )
+        kinked = {hit.node: [] for hit in kinks} if kink == "nan" else {}
+        for hit in kinks if kink == "nan" else ():
+            kinked[hit.node].append(hit)
+        if exact:
+            adjoints = rational.backward(graph, forward_values, active, kinked, _nan_at_kinks)
+        else:
+            adjoints = backward(graph, forward_values, active, kinked)
+        notices += _diagnose(graph, forward_values, adjoints, active, kinked)
     notices += [
         Notice(
             "unused", f"the expression does not use '{name}', so {name}={values[name]} is ignored"
@@ -74,10 +146,62 @@ def evaluate(graph: Graph, values: Mapping[str, float], strict: bool = False) ->
     ]
     if strict and any(n.kind in ("value", "derivative") for n in notices):
         raise EvaluationError(
-            "--strict: " + "; ".join(n.message for n in notices if n.kind != "unused"),
+            "--strict: "
+            + "; ".join(n.message for n in notices if n.kind in ("value", "derivative")),
             "Without --strict these are warnings and the numbers are still printed.",
         )
-    return Result(graph, forward_values, adjoints, notices)
+    policy = "nan" if kink == "nan" else "subgradient"
+    return Result(graph, forward_values, adjoints, notices, kinks, policy, exact)
+
+
+def _fraction(value) -> Fraction:
+    return value if type(value) is Fraction else Fraction(value)
+
+
+def find_kinks(graph: Graph, values: list, active: list[bool]) -> list[KinkHit]:
+    """The nodes on the way to the output evaluated exactly at a kink of their op,
+    where the partial derivative the kink concerns is one that is needed."""
+    needed = [False] * len(graph.nodes)
+    needed[graph.output] = True
+    hits = []
+    for i in range(graph.output, -1, -1):
+        if not needed[i]:
+            continue
+        node = graph.nodes[i]
+        for j in node.inputs:
+            needed[j] = True
+        if not node.inputs or not node.op.kinks:
+            continue
+        args = [values[j] for j in node.inputs]
+        for kink in node.op.kinks:
+            if not any(active[node.inputs[p]] for p in kink.args):
+                continue
+            try:
+                mask = kink.where(*args) == 0
+            except (TypeError, AttributeError):  # a rule for floats meeting Fractions
+                mask = kink.where(*[np.float64(float(a)) for a in args]) == 0
+            if np.any(mask):
+                hits.append(KinkHit(i, kink, mask))
+    hits.reverse()
+    return hits
+
+
+def describe_kink(graph: Graph, hit: KinkHit) -> str:
+    node = graph.nodes[hit.node]
+    point = graph.in_terms_of_inputs(node, hit.kink.point)
+    return f"{node.name} = {graph.definition(node)} is evaluated at {point}"
+
+
+def _nan_at_kinks(contribution, hits: list[KinkHit], position: int):
+    """--kink nan: the partial derivatives a kink concerns become NaN where it is hit."""
+    for hit in hits:
+        if position in hit.kink.args:
+            contribution = np.where(
+                hit.mask,
+                np.nan,
+                np.float64(float(contribution)) if np.ndim(contribution) == 0 else contribution,
+            )
+    return contribution
 
 
 def forward(graph: Graph, values: Mapping[str, float]) -> list:
@@ -109,13 +233,16 @@ def active_nodes(graph: Graph) -> list[bool]:
     return active
 
 
-def backward(graph: Graph, values: list) -> list:
+def backward(
+    graph: Graph, values: list, active: list[bool] | None = None, kinked: dict | None = None
+) -> list:
     """Every node's adjoint d(output)/d(node), accumulated in reverse topological order."""
     nodes = graph.nodes
     adjoint = [None] * len(nodes)
     top = graph.output
     adjoint[top] = np.ones_like(values[top])
-    active = active_nodes(graph)
+    active = active or active_nodes(graph)
+    kinked = kinked or {}
     for i in range(top, -1, -1):
         g = adjoint[i]
         if g is None:
@@ -126,9 +253,11 @@ def backward(graph: Graph, values: list) -> list:
             continue
         z = values[i]
         args = [values[j] for j in ins]
-        for rule, j in zip(node.op.vjp, ins):
+        for p, j in enumerate(ins):
             if active[j]:
-                contribution = rule(g, z, *args)
+                contribution = node.op.vjp[p](g, z, *args)
+                if kinked and i in kinked:
+                    contribution = _nan_at_kinks(contribution, kinked[i], p)
                 previous = adjoint[j]
                 adjoint[j] = contribution if previous is None else previous + contribution
     return adjoint
@@ -137,10 +266,18 @@ def backward(graph: Graph, values: list) -> list:
 def _finite(value) -> bool:
     if type(value) is np.float64:
         return math.isfinite(value)
+    if type(value) is Fraction:
+        return True
     return bool(np.isfinite(value).all())
 
 
-def _diagnose(graph: Graph, values: list, adjoints: list) -> list[Notice]:
+def _as_float(value):
+    return np.float64(float(value)) if type(value) is Fraction else value
+
+
+def _diagnose(
+    graph: Graph, values: list, adjoints: list, active: list[bool], kinked: dict
+) -> list[Notice]:
     """Where a non-finite value or derivative first appears, one notice per origin."""
     notices = []
     nodes = graph.nodes
@@ -159,7 +296,6 @@ def _diagnose(graph: Graph, values: list, adjoints: list) -> list[Notice]:
         return notices
     # Recompute each local derivative along the reverse pass to find where an
     # adjoint stopped being finite: a finite cotangent times a non-finite partial.
-    active = active_nodes(graph)
     output = nodes[graph.output].name
     found = False
     for i in range(graph.output, -1, -1):
@@ -167,10 +303,14 @@ def _diagnose(graph: Graph, values: list, adjoints: list) -> list[Notice]:
         node = nodes[i]
         if g is None or not node.inputs or not _finite(g):
             continue
-        args = [values[j] for j in node.inputs]
-        for rule, j in zip(node.op.vjp, node.inputs):
+        args = [_as_float(values[j]) for j in node.inputs]
+        for p, j in enumerate(node.inputs):
             if active[j]:
-                local = rule(np.ones_like(g), values[i], *args)
+                local = node.op.vjp[p](np.ones_like(_as_float(g)), _as_float(values[i]), *args)
+                by_policy = ""
+                if i in kinked and _finite(local):
+                    local = _nan_at_kinks(local, kinked[i], p)
+                    by_policy = " (--kink nan)"
                 if not _finite(local):
                     found = True
                     name = nodes[j].name
@@ -178,7 +318,7 @@ def _diagnose(graph: Graph, values: list, adjoints: list) -> list[Notice]:
                         Notice(
                             "derivative",
                             f"the derivative of {_describe(graph, node, values)} with respect to "
-                            f"{name} is {_num(local)}{_at(graph, node, values)}, so "
+                            f"{name} is {_num(local)}{_at(graph, node, values)}{by_policy}, so "
                             f"d{output}/d{name} is {_num(adjoints[j])}",
                             node.id,
                         )

@@ -10,9 +10,11 @@ view both print this data.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 import numpy as np
 
+from .exact import exact_rule, to_float
 from .graph import CONST, INPUT, operand
 from .ops import Op
 from .render import Notation, fmt
@@ -34,7 +36,7 @@ def explain(result, notation: Notation | None = None, precision: int | None = No
     top = nodes[out].name
 
     def number(value) -> str:
-        return fmt(value, precision)
+        return fmt(value, precision, result.exact)
 
     def label(i) -> str:
         return number(values[i]) if nodes[i].op == CONST else nodes[i].name
@@ -89,6 +91,17 @@ def explain(result, notation: Notation | None = None, precision: int | None = No
     return {"output": top, "forward": forward, "backward": backward}
 
 
+def local_partial(op, p, z, args, exact: bool):
+    """d(op)/d(argument p) at the point: exact when it can be, under --exact."""
+    if exact and op.exact_vjp is not None:
+        value = exact_rule(op, p, Fraction(1), z, args)
+        if value is not None:
+            return value
+    floats = [to_float(a) for a in args]
+    with np.errstate(all="ignore"):
+        return op.vjp[p](np.ones_like(floats[p]), to_float(z), *floats)
+
+
 def _step(name, formula, numbers, value) -> dict:
     return {"node": name, "formula": formula, "numbers": numbers, "value": value}
 
@@ -101,8 +114,7 @@ def _local(graph, result, k, i, notation, number, label) -> dict:
     names = dict(zip(op.args, (operand(label(j)) for j in consumer.inputs)))
     numbers = dict(zip(op.args, (operand(number(v)) for v in args)))
     positions = [p for p, j in enumerate(consumer.inputs) if j == i]
-    one = np.ones_like(result.values[k])
-    value = sum(op.vjp[p](one, result.values[k], *args) for p in positions)
+    value = sum(local_partial(op, p, result.values[k], args, result.exact) for p in positions)
     formula = " + ".join(notation.text(substitute(op.partials[p], names)) for p in positions)
     numeric = " + ".join(notation.text(substitute(op.partials[p], numbers)) for p in positions)
     if numeric.startswith("(") and numeric.endswith(")") and numeric.count("(") == 1:

@@ -7,7 +7,11 @@ graph is a plain loop over the list or its reverse.
 
 from __future__ import annotations
 
+import re
+
 from .ops import Op
+
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 LOWERCASE = "abcdefghijklmnopqrstuvwxyz"
 INPUT = "input"
@@ -15,14 +19,15 @@ CONST = "const"
 
 
 class Node:
-    __slots__ = ("id", "op", "inputs", "name", "value", "position")
+    __slots__ = ("id", "op", "inputs", "name", "value", "literal", "position")
 
-    def __init__(self, id, op, inputs, name=None, value=None, position=None):
+    def __init__(self, id, op, inputs, name=None, value=None, position=None, literal=None):
         self.id = id
         self.op = op  # an Op, or INPUT, or CONST
         self.inputs = inputs  # tuple of node ids, in argument order (x*x has (i, i))
         self.name = name  # the user's name, a generated one, or a constant's literal
         self.value = value  # a constant's value
+        self.literal = literal  # a number as written ("0.1"): its exact value; None for pi
         self.position = position  # offset in the source where the node was written
 
     @property
@@ -46,9 +51,9 @@ class Graph:
         self.inputs: dict[str, int] = {}  # name -> node id, in order of first use
         self.output: int | None = None
 
-    def add(self, op, inputs=(), name=None, value=None, position=None) -> int:
+    def add(self, op, inputs=(), name=None, value=None, position=None, literal=None) -> int:
         nodes = self.nodes
-        nodes.append(Node(len(nodes), op, inputs, name, value, position))
+        nodes.append(Node(len(nodes), op, inputs, name, value, position, literal))
         return len(nodes) - 1
 
     def add_input(self, name: str, position=None) -> int:
@@ -65,6 +70,11 @@ class Graph:
             return node.op
         label = label or (lambda i: self.nodes[i].name)
         return node.op.show([operand(label(i)) for i in node.inputs], times)
+
+    def in_terms_of_inputs(self, node: Node, formula: str) -> str:
+        """A formula written in the op's argument names (x, y), in the node's inputs' names."""
+        names = dict(zip(node.op.args, (operand(self.nodes[i].name) for i in node.inputs)))
+        return IDENTIFIER.sub(lambda m: names.get(m.group(), m.group()), formula)
 
     def name_intermediates(self, used: set[str]) -> None:
         """Give every unnamed operation a name, the way one would by hand.

@@ -126,7 +126,9 @@ class _Builder:
                 f"the number {_clip(text)} is too large for a float64",
                 "The largest finite float64 is about 1.8e308.",
             )
-        node = self.graph.add(CONST, name=text, value=value, position=token.start("NUMBER"))
+        node = self.graph.add(
+            CONST, name=text, value=value, position=token.start("NUMBER"), literal=text
+        )
         self.literals.add(node)
         return node
 
@@ -188,6 +190,8 @@ class _Builder:
             node = self.graph.nodes[x]
             node.value = -node.value
             node.name = node.name[1:] if node.name.startswith("-") else "-" + node.name
+            if node.literal is not None:
+                node.literal = node.name
             return x
         return self.graph.add(OPS["neg"], (x,))
 

@@ -162,6 +162,7 @@ def test_conventions_at_non_differentiable_and_singular_points():
     assert vjp("min", 2.0, 2.0) == (2.0, [0.5, 0.5])
     assert vjp("max", 3.0, 2.0)[1] == [1.0, 0.0]
     assert vjp("min", 3.0, 2.0)[1] == [0.0, 1.0]
+    assert vjp("atan2", 0.0, 0.0) == (0.0, [0.0, 0.0])  # PyTorch masks 0/0 to 0 here
 
 
 def test_negative_base_with_integer_exponent():

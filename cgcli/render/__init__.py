@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 
-def fmt(value, precision: int | None = None) -> str:
+def fmt(value, precision: int | None = None, exact: bool = False) -> str:
     """A number as people read it: 3 not 3.0, otherwise the shortest repr that round-trips.
 
-    With `precision`, that many significant digits.
+    With `precision`, that many significant digits. A Fraction prints as p/q;
+    with `exact` (the --exact views), a float is marked ≈ as not exact.
     """
+    if type(value) is Fraction:
+        return str(value)
+    if exact:
+        return "\u2248" + fmt(value, precision)
     x = float(value)
     if math.isnan(x):
         return "nan"

@@ -6,6 +6,7 @@ from rich.console import Group
 from rich.text import Text
 
 from . import fmt
+from .table import kinks
 
 
 def chain(*parts: str) -> str:
@@ -18,16 +19,17 @@ def chain(*parts: str) -> str:
 
 
 def text(explanation: dict, result, notation, precision=None) -> Group:
+    exact = result.exact
     lines = [Text("Forward pass", style="bold")]
     for step in explanation["forward"]:
-        value = fmt(step["value"], precision)
+        value = fmt(step["value"], precision, exact)
         if step["formula"] == "input":
             lines.append(Text(f"  {step['node']} = {value}"))
         else:
             lines.append(Text("  " + chain(step["node"], step["formula"], step["numbers"], value)))
     lines += [Text(""), Text("Backward pass", style="bold")]
     for step in explanation["backward"]:
-        value = fmt(step["value"], precision)
+        value = fmt(step["value"], precision, exact)
         lines.append(
             Text(
                 "  "
@@ -43,16 +45,19 @@ def text(explanation: dict, result, notation, precision=None) -> Group:
                         local["of"],
                         local["formula"],
                         local["numbers"],
-                        fmt(local["value"], precision),
+                        fmt(local["value"], precision, exact),
                     ),
                     style="dim",
                 )
             )
     top = explanation["output"]
     gradient = ", ".join(
-        f"{notation.partial(top, name)} = {fmt(v, precision)}"
+        f"{notation.partial(top, name)} = {fmt(v, precision, exact)}"
         for name, v in result.gradient.items()
     )
     if gradient:
         lines += [Text(""), Text.assemble(("Gradient: ", "bold"), gradient)]
+    found = kinks(result, notation)
+    if found is not None:
+        lines += [Text(""), found]
     return Group(*lines)

@@ -17,12 +17,13 @@ def _lines(graph, result, notation: Notation, precision) -> list[list[str]]:
         else:
             lines = [f"{node.name} = {graph.definition(node, times=notation.times)}"]
         if result is not None:
-            lines.append(f"value {fmt(result.values[node.id], precision)}")
+            lines.append(f"value {fmt(result.values[node.id], precision, result.exact)}")
             adjoint = result.adjoints[node.id]
             if adjoint is None and node.op == INPUT:
                 adjoint = 0.0
             if adjoint is not None:
-                lines.append(f"{notation.partial(top, node.name)} = {fmt(adjoint, precision)}")
+                shown = fmt(adjoint, precision, result.exact)
+                lines.append(f"{notation.partial(top, node.name)} = {shown}")
         labels.append(lines)
     return labels
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from fractions import Fraction
 
 from ..graph import CONST, INPUT
 
@@ -18,36 +19,82 @@ def number(value):
     return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
 
 
-def document(result) -> dict:
+def exact(value):
+    """An exact value as a string ("2421/98", "3"), or None when it is a float."""
+    return str(value) if type(value) is Fraction else None
+
+
+def document(result, checks=None) -> dict:
     graph = result.graph
-    nodes = graph.nodes
-    return {
+    doc = {
         "schema": SCHEMA,
         "expression": graph.source,
+        "exact": result.exact,
+        "kink_policy": result.policy,
         "output": {"name": result.output_name, "value": number(result.output)},
         "gradient": {name: number(v) for name, v in result.gradient.items()},
         "inputs": {name: number(result.values[i]) for name, i in graph.inputs.items()},
-        "warnings": [
-            {"kind": n.kind, "message": n.message, "node": n.node} for n in result.notices
-        ],
-        "nodes": [
-            {
-                "id": node.id,
-                "name": node.name,
-                "op": node.op if node.op in (INPUT, CONST) else node.op.name,
-                "inputs": list(node.inputs),
-                "value": number(result.values[node.id]),
-                "adjoint": None
-                if result.adjoints[node.id] is None
-                else number(result.adjoints[node.id]),
-            }
-            for node in nodes
-        ],
+        "warnings": warnings(result),
+        "kinks": kinks(result),
     }
+    if result.exact:
+        doc["output"]["exact"] = exact(result.output)
+        doc["exact_gradient"] = {name: exact(v) for name, v in result.gradient.items()}
+    if checks is not None:
+        doc["check"] = [
+            {
+                "input": row.input,
+                "reverse": number(row.reverse),
+                "numerical": number(row.numerical),
+                "difference": number(row.difference),
+                "relative": number(row.relative),
+                "error": number(row.error),
+                "status": row.status,
+                "near": row.near,
+            }
+            for row in checks
+        ]
+    doc["nodes"] = [node_document(result, node) for node in graph.nodes]
+    return doc
 
 
-def dumps(result) -> str:
-    return dumps_with_rows(document(result), ("nodes",))
+def node_document(result, node) -> dict:
+    value, adjoint = result.values[node.id], result.adjoints[node.id]
+    row = {
+        "id": node.id,
+        "name": node.name,
+        "op": node.op if node.op in (INPUT, CONST) else node.op.name,
+        "inputs": list(node.inputs),
+        "value": number(value),
+        "adjoint": None if adjoint is None else number(adjoint),
+    }
+    if result.exact:
+        row["exact_value"] = exact(value)
+        row["exact_adjoint"] = exact(adjoint)
+    return row
+
+
+def warnings(result) -> list:
+    return [{"kind": n.kind, "message": n.message, "node": n.node} for n in result.notices]
+
+
+def kinks(result) -> list:
+    graph = result.graph
+    return [
+        {
+            "node": hit.node,
+            "name": graph.nodes[hit.node].name,
+            "op": graph.nodes[hit.node].op.name,
+            "at": hit.kink.point,
+            "convention": hit.kink.convention,
+            "policy": result.policy,
+        }
+        for hit in result.kinks
+    ]
+
+
+def dumps(result, checks=None) -> str:
+    return dumps_with_rows(document(result, checks), ("nodes",))
 
 
 def dumps_with_rows(doc: dict, keys: tuple[str, ...]) -> str:
@@ -68,6 +115,8 @@ def explanation_json(result, steps: dict) -> str:
     def clean(step: dict) -> dict:
         out = {k: v for k, v in step.items() if k not in ("value", "locals")}
         out["value"] = number(step["value"])
+        if result.exact:
+            out["exact_value"] = exact(step["value"])
         if "locals" in step:
             out["locals"] = [clean(local) for local in step["locals"]]
         return out
@@ -77,9 +126,9 @@ def explanation_json(result, steps: dict) -> str:
         "expression": result.graph.source,
         "output": {"name": result.output_name, "value": number(result.output)},
         "gradient": {name: number(v) for name, v in result.gradient.items()},
-        "warnings": [
-            {"kind": n.kind, "message": n.message, "node": n.node} for n in result.notices
-        ],
+        "exact": result.exact,
+        "warnings": warnings(result),
+        "kinks": kinks(result),
         "forward": [clean(step) for step in steps["forward"]],
         "backward": [clean(step) for step in steps["backward"]],
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from rich import box
 from rich.console import Group
 from rich.table import Table
@@ -35,8 +37,8 @@ def table(
         cells = [Text(node.name)]
         if all_nodes:
             cells.append(Text(graph.definition(node, times=notation.times)))
-        cells.append(Text(fmt(result.values[i], precision)))
-        cells.append(Text("-" if adjoint is None else fmt(adjoint, precision)))
+        cells.append(Text(number(result.values[i], precision, result.exact)))
+        cells.append(Text("-" if adjoint is None else number(adjoint, precision, result.exact)))
         grid.add_row(*cells, end_section=end_section)
 
     if all_nodes:
@@ -50,7 +52,82 @@ def table(
         for i in graph.inputs.values():
             row(i)
     title = _title(graph.source, name)
-    return Group(title, grid) if title else grid
+    parts = [title] if title else []
+    parts.append(grid)
+    if result.exact:
+        legend = "Fractions are exact (decimal in parentheses); \u2248 marks float64 values."
+        parts.append(Text(legend, style="dim"))
+    return Group(*parts)
+
+
+def number(value, precision, exact) -> str:
+    """A value for the table: with --exact, a fraction gets its decimal beside it."""
+    text = fmt(value, precision, exact)
+    if type(value) is Fraction and value.denominator != 1:
+        text += f" ({fmt(float(value), precision)})"
+    return text
+
+
+def kinks(result, notation: Notation) -> Group | None:
+    """The nodes evaluated where their op is not differentiable, and what cg did there."""
+    if not result.kinks:
+        return None
+    graph = result.graph
+    lines = [Text("Kinks and singular points", style="bold")]
+    for hit in result.kinks:
+        node = graph.nodes[hit.node]
+        convention = hit.kink.convention
+        if result.policy == "nan":
+            convention = "the derivative is NaN there (--kink nan)"
+        # The op table words the point in the op's argument names; say it in the node's.
+        point = graph.in_terms_of_inputs(node, hit.kink.point)
+        convention = graph.in_terms_of_inputs(node, convention)
+        definition = graph.definition(node, times=notation.times)
+        lines.append(Text(f"  {node.name} = {definition} at {point}: {convention}"))
+    return Group(*lines)
+
+
+STATUS = {
+    "agree": "agrees",
+    "disagree": "DISAGREES",
+    "kink": "kink",
+    "uncertain": "uncertain",
+    "not finite": "not finite",
+}
+
+
+def checks(rows, result, notation: Notation, precision=None) -> Group:
+    """--check: each partial derivative by reverse mode and by finite differences."""
+    name = result.output_name
+    grid = Table(
+        box=box.ASCII if notation.ascii else box.SIMPLE_HEAD, pad_edge=False, show_edge=False
+    )
+    grid.add_column("", overflow="fold")
+    for heading in ("reverse mode", "numerical", "abs diff", "rel diff"):
+        grid.add_column(heading, justify="right", no_wrap=True)
+    grid.add_column("verdict", no_wrap=True)
+    for row in rows:
+        style = "bold red" if row.status == "disagree" else None
+        # The numerical estimate is good to about 1e-10: twelve digits say all it knows.
+        grid.add_row(
+            Text(notation.partial(name, row.input)),
+            fmt(row.reverse, precision),
+            fmt(row.numerical, precision or 12),
+            f"{row.difference:.1e}",
+            f"{row.relative:.1e}",
+            Text(STATUS[row.status], style=style),
+        )
+    notes = [Text("Finite-difference check (five-point central differences)", style="bold"), grid]
+    for row in rows:
+        if row.near:
+            notes.append(
+                Text(
+                    f"  {notation.partial(name, row.input)}: the differences cross "
+                    f"a kink at {', '.join(row.near)}, so they need not agree",
+                    style="dim",
+                )
+            )
+    return Group(*notes)
 
 
 def _title(source: str, name: str) -> Text | None:

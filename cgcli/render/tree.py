@@ -46,15 +46,13 @@ def tree(
         else:
             text.append(" = " + graph.definition(node, times=notation.times))
         if result is not None:
-            text.append(" = " + fmt(result.values[i], precision))
+            text.append(" = " + fmt(result.values[i], precision, result.exact))
             adjoint = result.adjoints[i]
             if adjoint is None and node.op == INPUT:
                 adjoint = 0.0
             if adjoint is not None:
-                text.append(
-                    f"   {notation.partial(top, node.name)} = {fmt(adjoint, precision)}",
-                    style="cyan",
-                )
+                shown = fmt(adjoint, precision, result.exact)
+                text.append(f"   {notation.partial(top, node.name)} = {shown}", style="cyan")
         if used[i] > 1:
             text.append(f"  (shared by {used[i]} nodes)", style="italic")
         return text

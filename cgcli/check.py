@@ -1,0 +1,115 @@
+"""--check: every partial derivative again, by central finite differences, and a verdict.
+
+For an input x the step is h = 2^k with 2^k <= max(1, |x|) * 2^-10 < 2^(k+1): a
+power of two, so x + h loses nothing it need not. The derivative is the
+five-point central difference D(h), with truncation error O(h^4); D(2h) is
+computed too, and |D(h) - D(2h)| (about 15 times D(h)'s own truncation error,
+plus its rounding error) estimates how far D(h) can be trusted.
+
+Verdicts, per input:
+  agree     |reverse - numerical| <= 1e-6 * max(|reverse|, |numerical|) + 10 * |D(h) - D(2h)|
+            + 1e-10 (the absolute floor keeps a zero derivative from needing an exact zero)
+  disagree  beyond that: the reverse-mode derivative and the function disagree
+  kink      the stencil x - 4h .. x + 4h crosses (or sits on) a point where an op on the
+            way is not differentiable, so the two need not agree
+  uncertain the estimate's own error is over 1e-4 of the derivative: the function is
+            too large, or too rough, beside its change for differences to say anything
+  not finite  the function or a derivative is inf or NaN there
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .evaluate import active_nodes, forward
+
+RELATIVE = 1e-6
+ABSOLUTE = 1e-10
+NOISY = 1e-4
+STEPS = (1, -1, 2, -2, 4, -4)
+
+
+class Check:
+    __slots__ = ("input", "reverse", "numerical", "error", "status", "near")
+
+    def __init__(self, input, reverse, numerical, error, status, near=()):
+        self.input = input
+        self.reverse = reverse
+        self.numerical = numerical
+        self.error = error  # the estimated error of the numerical value
+        self.status = status  # agree, disagree, kink, uncertain, not finite
+        self.near = list(near)  # names of the nodes whose kink is within the stencil
+
+    @property
+    def difference(self) -> float:
+        return abs(self.reverse - self.numerical)
+
+    @property
+    def relative(self) -> float:
+        scale = max(abs(self.reverse), abs(self.numerical))
+        return self.difference / scale if scale else self.difference
+
+
+def step(x: float) -> float:
+    return math.ldexp(1.0, math.frexp(max(1.0, abs(x)))[1] - 11)
+
+
+def check(result) -> list[Check]:
+    graph = result.graph
+    center = {name: float(result.values[i]) for name, i in graph.inputs.items()}
+    kinky = [node for node in graph.nodes if node.inputs and node.op.kinks]
+    active = active_nodes(graph)
+    rows = []
+    with np.errstate(all="ignore"):
+        base = _branches(kinky, result.values, active)
+        for name, reverse in result.gradient.items():
+            x = center[name]
+            h = step(x)
+            f, near = {}, set()
+            for k in STEPS:
+                point = dict(center)
+                point[name] = x + k * h
+                values = forward(graph, point)
+                f[k] = float(values[graph.output])
+                moved = _branches(kinky, values, active)
+                # A kink counts where this input moves the op's arguments and they
+                # cross it (or sit on it).
+                near |= {
+                    n
+                    for n, (args, signs) in moved.items()
+                    if args != base[n][0] and (signs != base[n][1] or 0.0 in signs)
+                }
+            d1 = (-f[2] + 8 * f[1] - 8 * f[-1] + f[-2]) / (12 * h)
+            d2 = (-f[4] + 8 * f[2] - 8 * f[-2] + f[-4]) / (24 * h)
+            reverse = float(reverse)
+            error = abs(d1 - d2)
+            if not all(math.isfinite(v) for v in (reverse, d1, d2)):
+                status = "not finite"
+            elif near:
+                status = "kink"
+            elif error > NOISY * max(abs(reverse), abs(d1)) + ABSOLUTE:
+                status = "uncertain"
+            elif abs(reverse - d1) <= RELATIVE * max(abs(reverse), abs(d1)) + 10 * error + ABSOLUTE:
+                status = "agree"
+            else:
+                status = "disagree"
+            names = sorted((graph.nodes[n].name for n in near), key=str)
+            rows.append(Check(name, reverse, d1, error, status, names))
+    return rows
+
+
+def _branches(kinky, values, active) -> dict[int, tuple]:
+    """For each node with kinks: its arguments, and the signs of its kink quantities
+    (0 on a kink)."""
+    branches = {}
+    for node in kinky:
+        args = tuple(np.float64(float(values[j])) for j in node.inputs)
+        signs = tuple(
+            float(np.sign(kink.where(*args)))
+            for kink in node.op.kinks
+            if any(active[node.inputs[p]] for p in kink.args)
+        )
+        branches[node.id] = (args, signs)
+    return branches

@@ -1,0 +1,64 @@
+"""Every command's JSON matches the JSON Schema files kept in schema/."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+SCHEMAS = Path(__file__).resolve().parents[1] / "schema"
+
+
+def validator(name: str) -> Draft202012Validator:
+    registry = Registry()
+    for path in SCHEMAS.glob("*.schema.json"):
+        document = json.loads(path.read_text())
+        registry = registry.with_resource(document["$id"], Resource.from_contents(document))
+    schema = json.loads((SCHEMAS / f"{name}.schema.json").read_text())
+    Draft202012Validator.check_schema(schema)
+    return Draft202012Validator(schema, registry=registry)
+
+
+CASES = [
+    ("eval", ["eval", "(a+b)*(b-c)", "a=1", "b=2", "c=3", "--json"]),
+    ("eval", ["eval", "log(x) + relu(y)", "x=0", "y=0", "--json"]),
+    ("eval", ["eval", "x*y/(x+y) + sin(x)", "x=1/3", "y=1/2", "--exact", "--json"]),
+    ("eval", ["eval", "relu(x)*y + x^3", "x=1e-5", "y=2", "--check", "--json"]),
+    ("eval", ["eval", "relu(x)*y", "x=0", "y=2", "--kink", "nan", "--json", "z=1"]),
+    ("graph", ["graph", "(a+b)*(b-c)", "--format", "json"]),
+    ("graph", ["graph", "(a+b)*(b-c)", "a=1", "b=2", "c=3", "--format", "json"]),
+    ("explain", ["explain", "(a+b)*(b-c)", "a=1", "b=2", "c=3", "--json"]),
+    ("explain", ["explain", "x*x + sin(x)", "x=1/2", "--exact", "--json"]),
+]
+
+
+@pytest.mark.parametrize("name, args", CASES)
+def test_json_output_matches_its_schema(cg, name, args):
+    run = cg(*args)
+    assert run.code == 0, run.stderr
+    errors = sorted(validator(name).iter_errors(run.json()), key=str)
+    assert not errors, errors[0].message
+
+
+def test_the_schema_rejects_what_it_should():
+    # A schema that accepts anything checks nothing.
+    check = validator("eval")
+    good = {
+        "schema": 1,
+        "expression": "x",
+        "exact": False,
+        "kink_policy": "subgradient",
+        "output": {"name": "x", "value": 1.0},
+        "gradient": {"x": 1.0},
+        "inputs": {"x": 1.0},
+        "warnings": [],
+        "kinks": [],
+        "nodes": [],
+    }
+    assert check.is_valid(good)
+    assert not check.is_valid({**good, "schema": 2})
+    assert not check.is_valid({**good, "output": {"name": "x", "value": "nan"}})
+    assert not check.is_valid({**good, "surprise": 1})
