@@ -28,22 +28,24 @@ def test_seed_example_by_hand():
     assert adjoint["d"] == -1.0 and adjoint["e"] == 3.0 and adjoint["f"] == 1.0
 
 
+# Shared subexpressions and reassignment, from micrograd's README, with the +=
+# updates written as rebindings.
+MICROGRAD = """
+    c = a + b
+    d = a * b + b^3
+    c = c + c + 1
+    c = c + 1 + c + (-a)
+    d = d + d * 2 + relu(b + a)
+    d = d + 3 * d + relu(b - a)
+    e = c - d
+    f = e^2
+    g = f / 2.0
+    g = g + 10.0 / f
+"""
+
+
 def test_micrograd_readme_program_by_hand_rules():
-    # Shared subexpressions and reassignment, from micrograd's README, with the
-    # += updates written as rebindings.
-    program = """
-        c = a + b
-        d = a * b + b^3
-        c = c + c + 1
-        c = c + 1 + c + (-a)
-        d = d + d * 2 + relu(b + a)
-        d = d + 3 * d + relu(b - a)
-        e = c - d
-        f = e^2
-        g = f / 2.0
-        g = g + 10.0 / f
-    """
-    result = cgcli.run(program, {"a": -4.0, "b": 2.0})
+    result = cgcli.run(MICROGRAD, {"a": -4.0, "b": 2.0})
     # micrograd's README prints g = 24.7041, dg/da = 138.8338, dg/db = 645.5773;
     # in exact arithmetic they are 2421/98, 47620/343 and 221433/343.
     assert result.output == pytest.approx(2421 / 98, rel=1e-14)

@@ -5,23 +5,10 @@ from __future__ import annotations
 from fractions import Fraction as F
 
 import pytest
-from test_evaluate import CORPUS, POINTS
+from test_evaluate import CORPUS, MICROGRAD, POINTS
 
 import cgcli
 from cgcli.parse import parse
-
-MICROGRAD = """
-    c = a + b
-    d = a * b + b^3
-    c = c + c + 1
-    c = c + 1 + c + (-a)
-    d = d + d * 2 + relu(b + a)
-    d = d + 3 * d + relu(b - a)
-    e = c - d
-    f = e^2
-    g = f / 2.0
-    g = g + 10.0 / f
-"""
 
 
 def test_micrograd_readme_program_is_exact():
