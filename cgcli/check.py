@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from .evaluate import active_nodes, forward
+from .exact import to_float
 
 RELATIVE = 1e-6
 ABSOLUTE = 1e-10
@@ -58,7 +59,7 @@ def step(x: float) -> float:
 
 def check(result) -> list[Check]:
     graph = result.graph
-    center = {name: float(result.values[i]) for name, i in graph.inputs.items()}
+    center = {name: float(to_float(result.values[i])) for name, i in graph.inputs.items()}
     kinky = [node for node in graph.nodes if node.inputs and node.op.kinks]
     active = active_nodes(graph)
     rows = []
@@ -83,7 +84,7 @@ def check(result) -> list[Check]:
                 }
             d1 = (-f[2] + 8 * f[1] - 8 * f[-1] + f[-2]) / (12 * h)
             d2 = (-f[4] + 8 * f[2] - 8 * f[-2] + f[-4]) / (24 * h)
-            reverse = float(reverse)
+            reverse = float(to_float(reverse))
             error = abs(d1 - d2)
             if not all(math.isfinite(v) for v in (reverse, d1, d2)):
                 status = "not finite"
@@ -105,7 +106,7 @@ def _branches(kinky, values, active) -> dict[int, tuple]:
     (0 on a kink)."""
     branches = {}
     for node in kinky:
-        args = tuple(np.float64(float(values[j])) for j in node.inputs)
+        args = tuple(to_float(values[j]) for j in node.inputs)
         signs = tuple(
             float(np.sign(kink.where(*args)))
             for kink in node.op.kinks

@@ -13,6 +13,7 @@ from fractions import Fraction
 import numpy as np
 
 from .errors import EvaluationError, SourceError
+from .exact import local_partial, to_float
 from .graph import CONST, INPUT, Graph
 from .ops import EXACT_BITS
 
@@ -179,7 +180,7 @@ def find_kinks(graph: Graph, values: list, active: list[bool]) -> list[KinkHit]:
             try:
                 mask = kink.where(*args) == 0
             except (TypeError, AttributeError):  # a rule for floats meeting Fractions
-                mask = kink.where(*[np.float64(float(a)) for a in args]) == 0
+                mask = kink.where(*[to_float(a) for a in args]) == 0
             if np.any(mask):
                 hits.append(KinkHit(i, kink, mask))
     hits.reverse()
@@ -199,7 +200,7 @@ def _nan_at_kinks(contribution, hits: list[KinkHit], position: int):
             contribution = np.where(
                 hit.mask,
                 np.nan,
-                np.float64(float(contribution)) if np.ndim(contribution) == 0 else contribution,
+                to_float(contribution),
             )
     return contribution
 
@@ -271,10 +272,6 @@ def _finite(value) -> bool:
     return bool(np.isfinite(value).all())
 
 
-def _as_float(value):
-    return np.float64(float(value)) if type(value) is Fraction else value
-
-
 def _diagnose(
     graph: Graph, values: list, adjoints: list, active: list[bool], kinked: dict
 ) -> list[Notice]:
@@ -303,10 +300,10 @@ def _diagnose(
         node = nodes[i]
         if g is None or not node.inputs or not _finite(g):
             continue
-        args = [_as_float(values[j]) for j in node.inputs]
+        raw = [values[j] for j in node.inputs]
         for p, j in enumerate(node.inputs):
             if active[j]:
-                local = node.op.vjp[p](np.ones_like(_as_float(g)), _as_float(values[i]), *args)
+                local = local_partial(node.op, p, values[i], raw, type(g) is Fraction)
                 by_policy = ""
                 if i in kinked and _finite(local):
                     local = _nan_at_kinks(local, kinked[i], p)

@@ -130,3 +130,15 @@ def backward(graph, values, active, kinked, overrule) -> list:
             else:
                 adjoint[j] = to_float(previous) + to_float(contribution)
     return adjoint
+
+
+def local_partial(op, p, z, args, exact: bool):
+    """d(op)/d(argument p) at the point: exact when it can be, under --exact."""
+    if exact and op.exact_vjp is not None:
+        value = exact_rule(op, p, Fraction(1), z, args)
+        if value is not None:
+            return value
+    floats = [to_float(a) for a in args]
+    with np.errstate(all="ignore"):
+        z = to_float(z)
+        return op.vjp[p](np.ones_like(z), z, *floats)

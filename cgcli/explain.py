@@ -10,11 +10,8 @@ view both print this data.
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 
-import numpy as np
-
-from .exact import exact_rule, to_float
+from .exact import local_partial
 from .graph import CONST, INPUT, operand
 from .ops import Op
 from .render import Notation, fmt
@@ -89,17 +86,6 @@ def explain(result, notation: Notation | None = None, precision: int | None = No
         step.update(symbol=notation.partial(top, node.name), locals=locals_)
         backward.append(step)
     return {"output": top, "forward": forward, "backward": backward}
-
-
-def local_partial(op, p, z, args, exact: bool):
-    """d(op)/d(argument p) at the point: exact when it can be, under --exact."""
-    if exact and op.exact_vjp is not None:
-        value = exact_rule(op, p, Fraction(1), z, args)
-        if value is not None:
-            return value
-    floats = [to_float(a) for a in args]
-    with np.errstate(all="ignore"):
-        return op.vjp[p](np.ones_like(floats[p]), to_float(z), *floats)
 
 
 def _step(name, formula, numbers, value) -> dict:

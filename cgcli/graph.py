@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import re
 
+from .errors import UsageError
 from .ops import Op
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 LOWERCASE = "abcdefghijklmnopqrstuvwxyz"
+# Memory stays bounded (a node and its value and adjoint take a few hundred
+# bytes): 5 million nodes is a program nested a million deep three times over.
+MAX_NODES = 5_000_000
 INPUT = "input"
 CONST = "const"
 
@@ -53,6 +57,11 @@ class Graph:
 
     def add(self, op, inputs=(), name=None, value=None, position=None, literal=None) -> int:
         nodes = self.nodes
+        if len(nodes) >= MAX_NODES:
+            raise UsageError(
+                f"the program has more than {MAX_NODES:,} nodes, more than cg takes on",
+                "Split it, or compute its parts separately.",
+            )
         nodes.append(Node(len(nodes), op, inputs, name, value, position, literal))
         return len(nodes) - 1
 
@@ -101,3 +110,22 @@ class Graph:
 def operand(text: str) -> str:
     """An operand as it stands inside a formula: negative numbers get parentheses."""
     return f"({text})" if text.startswith("-") else text
+
+
+def to_source(graph: Graph) -> str:
+    """The graph as a program cg reads back into the same graph: a statement a node."""
+    lines = []
+    for node in graph.nodes:
+        if (
+            node.op == CONST
+            and IDENTIFIER.fullmatch(node.name)
+            and node.literal is None
+            and node.name not in ("pi", "e")
+        ):
+            lines.append(f"{node.name} = {node.value!r}")  # a named constant: k = 2.5
+        elif node.op == CONST and node.literal is not None and node.name != node.literal:
+            lines.append(f"{node.name} = {node.literal}")
+        elif isinstance(node.op, Op):
+            lines.append(f"{node.name} = {graph.definition(node)}")
+    lines.append(graph.nodes[graph.output].name)
+    return "\n".join(lines) + "\n"

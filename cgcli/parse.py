@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 
 from . import lalr
-from .errors import SourceError
+from .errors import SourceError, UsageError
 from .graph import CONST, Graph
 from .ops import CONSTANTS, FUNCTIONS, OPS
 
@@ -35,6 +35,9 @@ ASCII_FOR = {
     "\u0397": "H", "\u0399": "I", "\u039a": "K", "\u039c": "M", "\u039d": "N", "\u03a1": "P",
     "\u03a4": "T", "\u03a7": "X", "\u03a5": "Y", "\u0396": "Z", "\u03bd": "v",
 }
+
+# Larger programs are refused before any work: a million-deep nesting is 7 MB.
+MAX_SOURCE = 32 * 1024 * 1024
 
 TOKEN_WORDS = {
     "NUMBER": "a number", "NAME": "a name", "$END": "the end of the expression",
@@ -61,6 +64,12 @@ CHARACTER_HINTS = {
 def parse(source: str, bound: Iterable[str] = ()) -> Graph:
     """Build the graph of a program. `bound` names the variables that will get values,
     which decides whether `pi` and `e` are the constants or variables."""
+    if len(source) > MAX_SOURCE:
+        raise UsageError(
+            f"the program is {len(source):,} characters long; cg reads programs of up to "
+            f"{MAX_SOURCE:,}",
+            "Split it, or compute its parts separately.",
+        )
     if not source.isascii():
         raise _non_ascii(source)
     bound = set(bound)

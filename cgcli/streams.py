@@ -15,15 +15,22 @@ from .errors import UsageError
 
 
 def read_source(path: str) -> str:
+    from .parse import MAX_SOURCE
+
     where = "standard input" if path == "-" else path
     try:
         if path == "-":
-            data = sys.stdin.buffer.read()
+            data = sys.stdin.buffer.read(MAX_SOURCE + 1)
         else:
             with open(path, "rb") as handle:
-                data = handle.read()
+                data = handle.read(MAX_SOURCE + 1)  # no more than can be used
     except OSError as err:
         raise UsageError(f"cannot read {where}: {err.strerror or err}") from None
+    if len(data) > MAX_SOURCE:
+        raise UsageError(
+            f"{where} holds more than {MAX_SOURCE:,} bytes; cg reads programs "
+            f"of up to {MAX_SOURCE:,} characters"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -45,3 +45,19 @@ def run_cg(*args: str, input: str | bytes | None = None, env=None) -> Run:
 @pytest.fixture
 def cg():
     return run_cg
+
+
+# Property tests: the default run stays under a minute; --hypothesis-profile=long
+# runs many more cases.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile(
+    "cg", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "long",
+    max_examples=3000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+settings.load_profile("cg")

@@ -5,6 +5,20 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+FRACTION_WIDTH = 40  # longer exact values print as 17 digits and their length
+
+
+def _long_fraction(value: Fraction, precision: int | None) -> str:
+    """An exact value too long to read: its leading digits, and how long it is."""
+    from decimal import Context
+
+    digits = precision or 17
+    decimal = Context(prec=digits).divide(value.numerator, value.denominator)
+    size = len(str(abs(value.numerator))) + (
+        len(str(value.denominator)) if value.denominator != 1 else 0
+    )
+    return f"{decimal:.{digits - 1}e} (exact: {size} digits, shown in full by --json)"
+
 
 def fmt(value, precision: int | None = None, exact: bool = False) -> str:
     """A number as people read it: 3 not 3.0, otherwise the shortest repr that round-trips.
@@ -13,7 +27,8 @@ def fmt(value, precision: int | None = None, exact: bool = False) -> str:
     with `exact` (the --exact views), a float is marked ≈ as not exact.
     """
     if type(value) is Fraction:
-        return str(value)
+        text = str(value)
+        return text if len(text) <= FRACTION_WIDTH else _long_fraction(value, precision)
     if exact:
         return "\u2248" + fmt(value, precision)
     x = float(value)

@@ -6,6 +6,7 @@ import json
 import math
 from fractions import Fraction
 
+from ..exact import to_float
 from ..graph import CONST, INPUT
 
 SCHEMA = 1
@@ -13,7 +14,7 @@ SCHEMA = 1
 
 def number(value):
     """A float for JSON: non-finite values become the strings protobuf's JSON mapping uses."""
-    x = float(value)
+    x = float(to_float(value))
     if math.isfinite(x):
         return x
     return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")

@@ -9,6 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from ..exact import to_float
 from ..graph import CONST, INPUT
 from . import Notation, fmt
 
@@ -64,7 +65,7 @@ def number(value, precision, exact) -> str:
     """A value for the table: with --exact, a fraction gets its decimal beside it."""
     text = fmt(value, precision, exact)
     if type(value) is Fraction and value.denominator != 1:
-        text += f" ({fmt(float(value), precision)})"
+        text += f" ({fmt(to_float(value), precision)})"
     return text
 
 
