@@ -373,6 +373,16 @@ def main(argv=None) -> None:
     except click.exceptions.Abort:
         code = Exit.INTERRUPTED
     except click.ClickException as error:
+        if isinstance(error, click.NoSuchOption) and error.option_name.startswith("--"):
+            # "--a" may be a program (the negation of -a) rather than a mistyped option.
+            if error.possibilities:
+                names = ", ".join(sorted(error.possibilities))
+                error.message += f" (Did you mean {names}?)"
+                error.possibilities = None
+            error.message += (
+                f"\nIf {error.option_name} is the program, put it after --: "
+                f"cg eval -- {error.option_name} ..."
+            )
         error.show()
         code = error.exit_code
     except BrokenPipeError:

@@ -115,8 +115,11 @@ def operand(text: str) -> str:
 def to_source(graph: Graph) -> str:
     """The graph as a program cg reads back into the same graph: a statement a node."""
     lines = []
+    used = {i for node in graph.nodes for i in node.inputs} | {graph.output}
     for node in graph.nodes:
-        if (
+        if node.op == INPUT and node.id not in used:
+            lines.append(node.name)  # an input nothing uses: still an input
+        elif (
             node.op == CONST
             and IDENTIFIER.fullmatch(node.name)
             and node.literal is None

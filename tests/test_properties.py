@@ -83,10 +83,11 @@ def test_printing_the_graph_and_reading_it_back_gives_the_same_numbers(case):
 def test_every_command_writes_strict_json_with_the_documented_keys(case, flag):
     source, values, _ = case
     bindings = [f"{k}={v!r}" for k, v in values.items()]
+    # "--" ends the options: a program may begin with "--" (as in --a).
     for schema, args in (
-        ("eval", ["eval", source, *bindings, "--json", flag]),
-        ("graph", ["graph", source, *bindings, "--format", "json"]),
-        ("explain", ["explain", source, *bindings, "--json"]),
+        ("eval", ["eval", "--json", flag, "--", source, *bindings]),
+        ("graph", ["graph", "--format", "json", "--", source, *bindings]),
+        ("explain", ["explain", "--json", "--", source, *bindings]),
     ):
         if flag == "--all" and schema == "eval":
             args.remove("--all")
@@ -108,6 +109,7 @@ def refuses_clearly(run) -> None:
 def test_arbitrary_bytes_get_an_answer_or_a_clear_refusal(data):
     text = data.decode("utf-8", errors="replace")
     refuses_clearly(run_cg("eval", text, "x=1", "y=2"))
+    refuses_clearly(run_cg("eval", "--", text, "x=1", "y=2"))
 
 
 TOKEN = re.compile(r"\d*\.?\d+(?:e[-+]?\d+)?|\w+|\*\*|\S")
@@ -127,4 +129,4 @@ def test_nearly_valid_programs_get_an_answer_or_a_clear_refusal(case, data):
         tokens[i], tokens[i + 1] = tokens[i + 1], tokens[i]
     mutated = " ".join(tokens)
     bindings = [f"{k}={v!r}" for k, v in values.items()]
-    refuses_clearly(run_cg("eval", mutated, *bindings))
+    refuses_clearly(run_cg("eval", "--", mutated, *bindings))
