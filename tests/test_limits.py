@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from test_properties import refuses_clearly
@@ -112,11 +112,8 @@ def test_ctrl_c_ends_with_130_and_no_traceback(tmp_path):
 def test_numpy_files_are_never_unpickled():
     # Checked again for the array inputs: every np.load in the package says
     # allow_pickle=False (the source scan in test_project.py forbids True).
-    root = os.path.join(os.path.dirname(__file__), "..", "cgcli")
-    for folder, _, files in os.walk(root):
-        for name in files:
-            if name.endswith(".py"):
-                text = open(os.path.join(folder, name)).read()
-                for line in text.splitlines():
-                    if "np.load(" in line:
-                        assert "allow_pickle=False" in line, (name, line)
+    root = Path(__file__).resolve().parents[1] / "cgcli"
+    for path in root.rglob("*.py"):
+        for line in path.read_text().splitlines():
+            if "np.load(" in line:
+                assert "allow_pickle=False" in line, (path.name, line)
