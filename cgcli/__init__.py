@@ -20,16 +20,19 @@ def run(
     strict: bool = False,
     kink: str = "subgradient",
     exact: bool = False,
+    jacobian: bool = False,
 ):
     """Parse `source`, then compute its value and every partial derivative at `values`.
 
     This is the call the `cg` commands make; it returns a `Result`. `kink` is
     what to do where an op is not differentiable ("subgradient": the README's
     conventions, "nan", or "error"); with `exact`, values are Fractions wherever
-    every op on the way is rational.
+    every op on the way is rational. Values may be numpy arrays; an output that is
+    an array needs `jacobian`.
     """
     from .evaluate import evaluate
     from .parse import parse
 
     values = dict(values or {})
-    return evaluate(parse(source, bound=values), values, strict=strict, kink=kink, exact=exact)
+    graph = parse(source, bound=values)
+    return evaluate(graph, values, strict=strict, kink=kink, exact=exact, jacobian=jacobian)

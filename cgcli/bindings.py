@@ -45,6 +45,10 @@ def parse_binding(arg: str, exact: bool = False) -> tuple[str, float]:
             "Rename the variable in the expression.",
         )
     text = text.strip()
+    if text.startswith("["):
+        return name, parse_array(text, arg)
+    if text.startswith("@"):
+        return name, read_array(text[1:], arg)
     if "/" in text:  # a fraction p/q of two decimals
         top, _, bottom = text.partition("/")
         parse_number(top, arg)
@@ -113,3 +117,75 @@ def parse_number(text: str, arg: str) -> float:
             f"'{text}' is too large for a float64", "The largest finite float64 is about 1.8e308."
         )
     return value
+
+
+def parse_array(text: str, arg: str):
+    """[1, 2, 3] or [[1, 2], [3, 4]]: JSON's syntax, finite numbers only."""
+    import json
+
+    def refuse(literal):
+        raise ValueError(f"{literal} is not a finite number")
+
+    try:
+        value = json.loads(text, parse_constant=refuse)
+    except ValueError as err:
+        raise UsageError(
+            f"in the binding '{_clip(arg)}', the array is not readable: {err}",
+            "Write arrays as [1, 2, 3] or [[1, 2], [3, 4]].",
+        ) from None
+    return _checked_array(value, arg)
+
+
+def read_array(path: str, arg: str):
+    """An array from a file: .npy (never unpickled), .csv (numbers only) or .json."""
+    import numpy as np
+
+    try:
+        if path.endswith(".npy"):
+            value = np.load(path, allow_pickle=False)
+        elif path.endswith(".csv"):
+            value = np.loadtxt(path, delimiter=",", dtype=np.float64)
+        elif path.endswith(".json"):
+            with open(path, encoding="utf-8") as handle:
+                return parse_array(handle.read(), arg)
+        else:
+            raise UsageError(
+                f"in the binding '{arg}', cg reads arrays from .npy, .csv and "
+                f".json files, not {path}"
+            )
+    except OSError as err:
+        raise UsageError(
+            f"in the binding '{arg}', cannot read {path}: {err.strerror or err}"
+        ) from None
+    except ValueError as err:
+        raise UsageError(
+            f"in the binding '{arg}', {path} does not hold an array of numbers: {err}"
+        ) from None
+    return _checked_array(value, arg)
+
+
+def _checked_array(value, arg: str):
+    import numpy as np
+
+    try:
+        array = np.array(value)
+    except ValueError:
+        raise UsageError(
+            f"in the binding '{_clip(arg)}', the rows of the array have different lengths"
+        ) from None
+    if array.dtype.kind not in "iuf" or array.size == 0:
+        raise UsageError(
+            f"in the binding '{_clip(arg)}', an array must hold numbers",
+            "Write arrays as [1, 2, 3] or [[1, 2], [3, 4]].",
+        )
+    array = array.astype(np.float64)
+    if not np.isfinite(array).all():
+        raise UsageError(
+            f"in the binding '{_clip(arg)}', the array holds a number too large "
+            "for a float64, or one that is not finite"
+        )
+    return array
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."

@@ -12,10 +12,11 @@ from fractions import Fraction
 
 import numpy as np
 
-from .errors import EvaluationError, SourceError
+from .errors import EvaluationError, SourceError, UsageError
 from .exact import local_partial, to_float
 from .graph import CONST, INPUT, Graph
 from .ops import EXACT_BITS
+from .shapes import ShapeError, show, unbroadcast
 
 
 class Notice:
@@ -63,6 +64,7 @@ class Result:
         self.kinks = list(kinks)
         self.policy = policy  # what was done at the kinks: subgradient or nan
         self.exact = exact  # values may be Fractions
+        self.jacobian = None  # for an array output: d(output)/d(input) by input name
 
     @property
     def output(self):
@@ -74,13 +76,19 @@ class Result:
 
     @property
     def gradient(self) -> dict:
-        """d(output)/d(input) for every input, by name; 0 where the output does not depend on it."""
-        zero = Fraction(0) if self.exact else np.float64(0.0)
-        return {name: _or(self.adjoints[i], zero) for name, i in self.graph.inputs.items()}
+        """d(output)/d(input) for every input, by name, in the input's shape; 0 where the
+        output does not depend on it. Empty for an array output (see `jacobian`)."""
+        if self.jacobian is not None:
+            return {}
+        return {name: self._adjoint_or_zero(i) for name, i in self.graph.inputs.items()}
 
-
-def _or(value, default):
-    return default if value is None else value
+    def _adjoint_or_zero(self, i: int):
+        if self.adjoints[i] is not None:
+            return self.adjoints[i]
+        if self.exact:
+            return Fraction(0)
+        shape = np.shape(self.values[i])
+        return np.zeros(shape) if shape else np.float64(0.0)
 
 
 KINK_POLICIES = ("subgradient", "nan", "error")
@@ -92,16 +100,35 @@ def evaluate(
     strict: bool = False,
     kink: str = "subgradient",
     exact: bool = False,
+    jacobian: bool = False,
 ) -> Result:
     """Both passes over the graph at `values`.
 
     `kink` says what to do where an op is not differentiable: keep the
     conventional derivative (subgradient), make it NaN (nan), or stop (error).
     With `exact`, values are Fractions wherever every op on the way is rational.
+    An output that is an array needs `jacobian`: one reverse pass per element.
     """
     missing = [name for name in graph.inputs if name not in values]
     if missing:
         raise _unbound(graph, missing)
+    arrays = graph.arrays or any(isinstance(values[n], np.ndarray) for n in graph.inputs)
+    if arrays:
+        shapes = infer_shapes(graph, values)
+        if exact:
+            raise UsageError(
+                "--exact works on numbers, not on arrays",
+                "Leave out --exact, or bind the variables to numbers.",
+            )
+        output_shape = shapes[graph.output]
+        if output_shape and not jacobian:
+            name = graph.nodes[graph.output].name
+            raise UsageError(
+                f"the output {name} is an array of shape {show(output_shape)}, so it has no "
+                "single gradient",
+                f"Reduce it to a number, as in sum({name}), or ask for --jacobian: the "
+                "derivative of each element.",
+            )
     active = active_nodes(graph)
     notices = []
     with np.errstate(all="ignore"):
@@ -133,8 +160,11 @@ def evaluate(
         kinked = {hit.node: [] for hit in kinks} if kink == "nan" else {}
         for hit in kinks if kink == "nan" else ():
             kinked[hit.node].append(hit)
+        jacobians = None
         if exact:
             adjoints = rational.backward(graph, forward_values, active, kinked, _nan_at_kinks)
+        elif np.ndim(forward_values[graph.output]):
+            adjoints, jacobians = _jacobians(graph, forward_values, active, kinked)
         else:
             adjoints = backward(graph, forward_values, active, kinked)
         notices += _diagnose(graph, forward_values, adjoints, active, kinked)
@@ -152,7 +182,27 @@ def evaluate(
             "Without --strict these are warnings and the numbers are still printed.",
         )
     policy = "nan" if kink == "nan" else "subgradient"
-    return Result(graph, forward_values, adjoints, notices, kinks, policy, exact)
+    result = Result(graph, forward_values, adjoints, notices, kinks, policy, exact)
+    result.jacobian = jacobians
+    return result
+
+
+def _jacobians(graph: Graph, values: list, active, kinked) -> tuple[list, dict]:
+    """d(output element)/d(input) for every element: one reverse pass each."""
+    out = values[graph.output]
+    rows = {name: [] for name in graph.inputs}
+    for k in range(out.size):
+        seed = np.zeros(out.shape)
+        seed.flat[k] = 1.0
+        adjoints = backward(graph, values, active, kinked, seed)
+        for name, i in graph.inputs.items():
+            adjoint = adjoints[i]
+            rows[name].append(np.zeros(np.shape(values[i])) if adjoint is None else adjoint)
+    jacobians = {
+        name: np.reshape(np.array(rows[name]), out.shape + np.shape(values[i]))
+        for name, i in graph.inputs.items()
+    }
+    return [None] * len(graph.nodes), jacobians
 
 
 def _fraction(value) -> Fraction:
@@ -210,17 +260,35 @@ def forward(graph: Graph, values: Mapping[str, float]) -> list:
     out = [None] * len(graph.nodes)
     for node in graph.nodes:
         ins = node.inputs
-        if len(ins) == 1:
+        if node.attrs:
+            out[node.id] = node.op.forward(*[out[i] for i in ins], **node.attrs)
+        elif len(ins) == 1:
             out[node.id] = node.op.forward(out[ins[0]])
         elif len(ins) == 2:
             out[node.id] = node.op.forward(out[ins[0]], out[ins[1]])
         elif ins:
             out[node.id] = node.op.forward(*[out[i] for i in ins])
-        elif node.op == INPUT:
-            out[node.id] = np.float64(values[node.name])
         else:
-            out[node.id] = np.float64(node.value)
+            value = values[node.name] if node.op == INPUT else node.value
+            out[node.id] = value if isinstance(value, np.ndarray) else np.float64(value)
     return out
+
+
+def infer_shapes(graph: Graph, values: Mapping) -> list[tuple]:
+    """Every node's shape, from the inputs' alone: shape errors before any work."""
+    result = []
+    for node in graph.nodes:
+        if not node.inputs:
+            value = values[node.name] if node.op == INPUT else node.value
+            result.append(np.shape(value))
+            continue
+        try:
+            result.append(node.op.shape(*[result[i] for i in node.inputs], **(node.attrs or {})))
+        except ShapeError as err:
+            raise ShapeError(
+                f"{node.name} = {graph.definition(node)}: {err.message}", err.hint
+            ) from None
+    return result
 
 
 def active_nodes(graph: Graph) -> list[bool]:
@@ -235,13 +303,21 @@ def active_nodes(graph: Graph) -> list[bool]:
 
 
 def backward(
-    graph: Graph, values: list, active: list[bool] | None = None, kinked: dict | None = None
+    graph: Graph,
+    values: list,
+    active: list[bool] | None = None,
+    kinked: dict | None = None,
+    seed=None,
 ) -> list:
-    """Every node's adjoint d(output)/d(node), accumulated in reverse topological order."""
+    """Every node's adjoint d(output)/d(node), accumulated in reverse topological order.
+
+    `seed` is the output's cotangent: 1 for a scalar output, one element of the
+    identity for a row of a Jacobian.
+    """
     nodes = graph.nodes
     adjoint = [None] * len(nodes)
     top = graph.output
-    adjoint[top] = np.ones_like(values[top])
+    adjoint[top] = np.ones_like(values[top]) if seed is None else seed
     active = active or active_nodes(graph)
     kinked = kinked or {}
     for i in range(top, -1, -1):
@@ -256,9 +332,16 @@ def backward(
         args = [values[j] for j in ins]
         for p, j in enumerate(ins):
             if active[j]:
-                contribution = node.op.vjp[p](g, z, *args)
+                if node.attrs:
+                    contribution = node.op.vjp[p](g, z, *args, **node.attrs)
+                else:
+                    contribution = node.op.vjp[p](g, z, *args)
                 if kinked and i in kinked:
                     contribution = _nan_at_kinks(contribution, kinked[i], p)
+                if type(contribution) is not np.float64 and np.shape(contribution) != np.shape(
+                    args[p]
+                ):
+                    contribution = unbroadcast(contribution, np.shape(args[p]))
                 previous = adjoint[j]
                 adjoint[j] = contribution if previous is None else previous + contribution
     return adjoint

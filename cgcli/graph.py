@@ -7,7 +7,11 @@ graph is a plain loop over the list or its reverse.
 
 from __future__ import annotations
 
+import json
+import math
 import re
+
+import numpy as np
 
 from .errors import UsageError
 from .ops import Op
@@ -23,9 +27,11 @@ CONST = "const"
 
 
 class Node:
-    __slots__ = ("id", "op", "inputs", "name", "value", "literal", "position")
+    __slots__ = ("id", "op", "inputs", "name", "value", "literal", "position", "attrs")
 
-    def __init__(self, id, op, inputs, name=None, value=None, position=None, literal=None):
+    def __init__(
+        self, id, op, inputs, name=None, value=None, position=None, literal=None, attrs=None
+    ):
         self.id = id
         self.op = op  # an Op, or INPUT, or CONST
         self.inputs = inputs  # tuple of node ids, in argument order (x*x has (i, i))
@@ -33,6 +39,7 @@ class Node:
         self.value = value  # a constant's value
         self.literal = literal  # a number as written ("0.1"): its exact value; None for pi
         self.position = position  # offset in the source where the node was written
+        self.attrs = attrs  # an op's settings (axis=0), fixed when the program is read
 
     @property
     def kind(self) -> str:
@@ -54,15 +61,20 @@ class Graph:
         self.nodes: list[Node] = []
         self.inputs: dict[str, int] = {}  # name -> node id, in order of first use
         self.output: int | None = None
+        self.arrays = False  # an array op or array constant: shapes are checked first
 
-    def add(self, op, inputs=(), name=None, value=None, position=None, literal=None) -> int:
+    def add(
+        self, op, inputs=(), name=None, value=None, position=None, literal=None, attrs=None
+    ) -> int:
         nodes = self.nodes
         if len(nodes) >= MAX_NODES:
             raise UsageError(
                 f"the program has more than {MAX_NODES:,} nodes, more than cg takes on",
                 "Split it, or compute its parts separately.",
             )
-        nodes.append(Node(len(nodes), op, inputs, name, value, position, literal))
+        nodes.append(Node(len(nodes), op, inputs, name, value, position, literal, attrs))
+        if isinstance(value, np.ndarray) or (isinstance(op, Op) and not op.elementwise):
+            self.arrays = True
         return len(nodes) - 1
 
     def add_input(self, name: str, position=None) -> int:
@@ -78,7 +90,7 @@ class Graph:
         if not isinstance(node.op, Op):
             return node.op
         label = label or (lambda i: self.nodes[i].name)
-        return node.op.show([operand(label(i)) for i in node.inputs], times)
+        return node.op.show([operand(label(i)) for i in node.inputs], times, node.attrs)
 
     def in_terms_of_inputs(self, node: Node, formula: str) -> str:
         """A formula written in the op's argument names (x, y), in the node's inputs' names."""
@@ -116,19 +128,33 @@ def to_source(graph: Graph) -> str:
     """The graph as a program cg reads back into the same graph: a statement a node."""
     lines = []
     used = {i for node in graph.nodes for i in node.inputs} | {graph.output}
+    labels = {}
+
+    def label(i: int) -> str:
+        return labels.get(i, graph.nodes[i].name)
+
     for node in graph.nodes:
-        if node.op == INPUT and node.id not in used:
-            lines.append(node.name)  # an input nothing uses: still an input
-        elif (
-            node.op == CONST
-            and IDENTIFIER.fullmatch(node.name)
-            and node.literal is None
-            and node.name not in ("pi", "e")
-        ):
-            lines.append(f"{node.name} = {node.value!r}")  # a named constant: k = 2.5
-        elif node.op == CONST and node.literal is not None and node.name != node.literal:
-            lines.append(f"{node.name} = {node.literal}")
-        elif isinstance(node.op, Op):
-            lines.append(f"{node.name} = {graph.definition(node)}")
-    lines.append(graph.nodes[graph.output].name)
+        if node.op == INPUT:
+            if node.id not in used:
+                lines.append(node.name)  # an input nothing uses: still an input
+        elif node.op == CONST:
+            text = _literal(node)
+            if IDENTIFIER.fullmatch(node.name) and text != node.name:
+                lines.append(f"{node.name} = {text}")  # a named constant: k = 2.5
+            else:
+                labels[node.id] = text
+        else:
+            lines.append(f"{node.name} = {graph.definition(node, label)}")
+    lines.append(label(graph.output))
     return "\n".join(lines) + "\n"
+
+
+def _literal(node: Node) -> str:
+    """A constant as the program text that reads back to exactly its value."""
+    if node.literal is not None:
+        return node.literal
+    if node.name in ("pi", "e") and node.value == {"pi": math.pi, "e": math.e}[node.name]:
+        return node.name
+    if isinstance(node.value, np.ndarray):
+        return json.dumps(node.value.tolist())  # repr of each float: exact
+    return repr(float(node.value))

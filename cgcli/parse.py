@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import numpy as np
+
 from . import lalr
 from .errors import SourceError, UsageError
 from .graph import CONST, Graph
@@ -49,14 +51,11 @@ VALUE = {"NUMBER", "NAME"}  # expected only where an operand is (LPAR alone may 
 OPERATORS = ("PLUS", "MINUS", "STAR", "SLASH", "_POW")
 # Characters people try from other languages, and what cg wants instead.
 CHARACTER_HINTS = {
-    "[": "use ( ) for grouping", "]": "use ( ) for grouping",
-    "{": "use ( ) for grouping", "}": "use ( ) for grouping",
+    "{": "use ( ) for grouping and [ ] for arrays", "}": "use ( ) for grouping and [ ] for arrays",
     "%": "cg has no modulo operator", "!": "cg has no factorial or 'not' operator",
     "&": "cg has no logical operators", "|": "use abs(x) for an absolute value",
     "<": "cg has no comparisons; use min or max", ">": "cg has no comparisons; use min or max",
-    "@": "cg works on scalars; there is no matrix product",
     '"': "write the program without quotes", "'": "write the program without quotes",
-    ":": "separate statements with ';' or a new line",
 }
 # fmt: on
 
@@ -95,6 +94,15 @@ def parse(source: str, bound: Iterable[str] = ()) -> Graph:
     return graph
 
 
+class Keyword:
+    """A setting given by name in a call: axis=0."""
+
+    __slots__ = ("token", "node")
+
+    def __init__(self, token, node):
+        self.token, self.node = token, node
+
+
 class _Builder:
     """The actions the parser calls, in source order, to grow the graph."""
 
@@ -108,18 +116,35 @@ class _Builder:
         assigned = {m.group(1) for m in re.finditer(r"(?<![\w.])(pi|e)\s*=", source)}
         self.constants = {c: v for c, v in CONSTANTS.items() if c not in bound | assigned}
         add = self.graph.add
+        listing = {
+            "first_arg": lambda x: [x],
+            "next_arg": lambda items, x: items + [x],
+            "first_item": lambda x: [x],
+            "next_item": lambda items, x: items + [x],
+            "first_subscript": lambda x: [x],
+            "next_subscript": lambda items, x: items + [x],
+        }
         self.actions = {
             "number": self.number,
             "name": self.name,
             "call": self.call,
-            "first_arg": lambda x: [x],
-            "next_arg": lambda args, x: args + [x],
+            "keyword": Keyword,
             "neg": self.neg,
             "assign": self.assign,
             "output": self.output,
+            "array": self.array,
+            "index": self.index,
+            "attribute": self.attribute,
+            "at": lambda whole: whole,
+            "span": lambda *bounds: slice(*bounds),
+            "bound": lambda whole: whole,
+            "nothing": lambda: None,
+            "whole": self.whole,
+            "negative_whole": lambda token: -self.whole(token),
+            **listing,
             **{
                 name: (lambda op: lambda x, y: add(op, (x, y)))(OPS[name])
-                for name in ("add", "sub", "mul", "div", "pow")
+                for name in ("add", "sub", "mul", "div", "pow", "matmul")
             },
         }
 
@@ -140,6 +165,16 @@ class _Builder:
         )
         self.literals.add(node)
         return node
+
+    def whole(self, token) -> int:
+        text = token["NUMBER"]
+        if not text.isdigit():
+            raise self._error(
+                token,
+                f"an index must be a whole number, not {_clip(text)}",
+                "Indices and slices are written as in numpy: x[0], x[1:3].",
+            )
+        return int(text)
 
     def name(self, token) -> int:
         name = token["NAME"]
@@ -167,32 +202,116 @@ class _Builder:
     def call(self, token, args=()) -> int:
         name = token["NAME"]
         self.used.add(name)
-        op = FUNCTIONS.get(name)
-        if op is None:
-            if name in self.scope or name in self.graph.inputs or name in self.constants:
-                raise self._error(
-                    token,
-                    f"'{name}' is a value, not a function",
-                    f"For a product, write {name}*(...).",
-                )
-            import difflib
-
-            close = difflib.get_close_matches(name.lower(), FUNCTIONS, n=1, cutoff=0.6)
-            hint = f"Did you mean {close[0]}?" if close else None
-            known = ", ".join(FUNCTIONS)
+        ops = FUNCTIONS.get(name)
+        if ops is None:
+            raise self._unknown(token, name)
+        positional = [a for a in args if not isinstance(a, Keyword)]
+        keywords = [a for a in args if isinstance(a, Keyword)]
+        if (keywords and not isinstance(args[-1], Keyword)) or any(
+            isinstance(a, Keyword) for a in args[: len(positional)]
+        ):
             raise self._error(
-                token,
-                f"unknown function '{name}'",
-                (hint + " " if hint else "") + f"The functions are: {known}.",
+                token, f"in {name}(...), a setting such as axis=0 must come after the arguments"
             )
-        if len(args) != op.arity:
+        op = _choose(ops, len(positional), keywords)
+        if op is None:
+            counts = " or ".join(str(o.arity) for o in ops)
             raise self._error(
                 token,
-                f"{name} takes {_count(op.arity, 'argument')}, but {len(args)} "
-                f"{'was' if len(args) == 1 else 'were'} given",
+                f"{name} takes {counts} argument{'s' * (counts != '1')}, but {len(positional)} "
+                f"{'was' if len(positional) == 1 else 'were'} given",
                 f"Write it as {_example(name)}.",
             )
-        return self.graph.add(op, tuple(args), position=token.start("NAME"))
+        settings = {}
+        extra = positional[op.arity :]
+        if extra:  # reshape(x, 2, 3): the shape, written out
+            settings["shape"] = tuple(self._setting(token, name, "shape", i) for i in extra)
+        for keyword in keywords:
+            key = keyword.token["NAME"]
+            if key not in op.params:
+                allowed = ", ".join(op.params) or "no settings"
+                raise self._error(
+                    keyword.token, f"{name} has no setting '{key}'", f"It takes {allowed}."
+                )
+            value = self._setting(keyword.token, name, key, keyword.node)
+            settings[key] = tuple(np.ravel(value).astype(int)) if key == "shape" else value
+        self._drop_settings(extra + [k.node for k in keywords])
+        return self.graph.add(
+            op, tuple(positional[: op.arity]), position=token.start("NAME"), attrs=settings or None
+        )
+
+    def _setting(self, token, function, key, node_id):
+        """A setting's value: a whole number (or a list of them) written in the program."""
+        node = self.graph.nodes[node_id]
+        value = node.value if node.op == CONST else None
+        if value is None or not np.all(np.equal(np.mod(value, 1), 0)):
+            raise self._error(
+                token,
+                f"in {function}(...), {key} must be a whole number written in the program",
+                "Settings are fixed before anything is computed: axis=0, not axis=a.",
+            )
+        return int(value) if np.ndim(value) == 0 else value
+
+    def _drop_settings(self, nodes: list[int]) -> None:
+        # Numbers written as settings are not values of the program: drop them, as
+        # they are the last nodes made.
+        graph = self.graph.nodes
+        for node in sorted(set(nodes), reverse=True):
+            if node == len(graph) - 1 and node in self.literals:
+                graph.pop()
+                self.literals.discard(node)
+
+    def _unknown(self, token, name):
+        if name in self.scope or name in self.graph.inputs or name in self.constants:
+            return self._error(
+                token,
+                f"'{name}' is a value, not a function",
+                f"For a product, write {name}*(...).",
+            )
+        import difflib
+
+        close = difflib.get_close_matches(name.lower(), FUNCTIONS, n=1, cutoff=0.6)
+        hint = f"Did you mean {close[0]}?" if close else None
+        known = ", ".join(FUNCTIONS)
+        return self._error(
+            token,
+            f"unknown function '{name}'",
+            (hint + " " if hint else "") + f"The functions are: {known}.",
+        )
+
+    def array(self, items: list[int]) -> int:
+        """[1, 2, 3] is a constant; [a, b] stacks the values of a and b."""
+        nodes = self.graph.nodes
+        if all(i in self.literals for i in items):
+            try:
+                value = np.array([nodes[i].value for i in items], dtype=np.float64)
+            except ValueError:
+                raise SourceError(
+                    self.graph.source,
+                    nodes[items[0]].position or 0,
+                    "the rows of this [...] have different lengths",
+                ) from None
+            position = nodes[items[0]].position
+            for i in sorted(items, reverse=True):
+                if i == len(nodes) - 1:
+                    nodes.pop()
+                    self.literals.discard(i)
+            node = self.graph.add(CONST, name=_array_text(value), value=value, position=position)
+            self.literals.add(node)
+            return node
+        return self.graph.add(OPS["stack"], tuple(items))
+
+    def index(self, x: int, subscripts: list) -> int:
+        return self.graph.add(OPS["index"], (x,), attrs={"key": tuple(subscripts)})
+
+    def attribute(self, x: int, token) -> int:
+        if token["NAME"] != "T":
+            raise self._error(
+                token,
+                f"unknown attribute .{token['NAME']}",
+                "x.T is the transpose of x; it is the only attribute.",
+            )
+        return self.graph.add(OPS["transpose"], (x,))
 
     def neg(self, x: int) -> int:
         if x in self.literals:  # -2 is the constant -2, not an operation on 2
@@ -237,9 +356,31 @@ class _Builder:
         return f"{name}_{k}"
 
 
+def _choose(ops, positional: int, keywords: list):
+    """Which of the ops a function name stands for fits these arguments: max(x)
+    and max(x, axis=0) reduce, max(x, y) compares."""
+    for op in ops:
+        if op.arity == positional and (op.params or not keywords):
+            return op
+    for op in ops:
+        if "shape" in op.params and positional > op.arity:
+            return op
+    return None
+
+
+def _array_text(value) -> str:
+    from .render import fmt
+
+    return fmt(value)
+
+
 def _example(name: str) -> str:
-    op = FUNCTIONS[name]
-    return f"{name}({', '.join(op.args)})"
+    """How a function is called: sin(x); max(x, y) or max(x, axis=0)."""
+    forms = []
+    for op in FUNCTIONS[name]:
+        settings = [f"{key}={0 if key == 'axis' else '[2, 3]'}" for key in op.params]
+        forms.append(f"{name}({', '.join(list(op.args) + settings)})")
+    return " or ".join(forms)
 
 
 def _count(n: int, word: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+import numpy as np
+
 FRACTION_WIDTH = 40  # longer exact values print as 17 digits and their length
 
 
@@ -26,6 +28,8 @@ def fmt(value, precision: int | None = None, exact: bool = False) -> str:
     With `precision`, that many significant digits. A Fraction prints as p/q;
     with `exact` (the --exact views), a float is marked ≈ as not exact.
     """
+    if isinstance(value, np.ndarray) and value.ndim:
+        return array(value, precision)
     if type(value) is Fraction:
         text = str(value)
         return text if len(text) <= FRACTION_WIDTH else _long_fraction(value, precision)
@@ -41,6 +45,21 @@ def fmt(value, precision: int | None = None, exact: bool = False) -> str:
     if x.is_integer() and abs(x) < 1e16:
         return "-0" if x == 0 and math.copysign(1.0, x) < 0 else str(int(x))
     return repr(x)
+
+
+ARRAY_ITEMS = 24  # larger arrays print abbreviated, as numpy prints them
+
+
+def array(value, precision: int | None = None, width: int = 60) -> str:
+    """An array in numpy's layout, each number as fmt writes it: [1, 2.5, 3]."""
+    return np.array2string(
+        np.asarray(value, dtype=np.float64),
+        separator=", ",
+        threshold=ARRAY_ITEMS,
+        edgeitems=3,
+        max_line_width=width,
+        formatter={"float_kind": lambda v: fmt(v, precision)},
+    )
 
 
 class Notation:

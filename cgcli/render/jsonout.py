@@ -6,6 +6,8 @@ import json
 import math
 from fractions import Fraction
 
+import numpy as np
+
 from ..exact import to_float
 from ..graph import CONST, INPUT
 
@@ -13,7 +15,15 @@ SCHEMA = 1
 
 
 def number(value):
-    """A float for JSON: non-finite values become the strings protobuf's JSON mapping uses."""
+    """A float for JSON: non-finite values become the strings protobuf's JSON mapping uses.
+
+    An array becomes nested lists of them.
+    """
+    if isinstance(value, np.ndarray) and value.ndim:
+        array = np.asarray(value, dtype=np.float64)
+        if np.isfinite(array).all():
+            return array.tolist()
+        return np.vectorize(number, otypes=[object])(array).tolist()
     x = float(to_float(value))
     if math.isfinite(x):
         return x
@@ -41,6 +51,8 @@ def document(result, checks=None) -> dict:
     if result.exact:
         doc["output"]["exact"] = exact(result.output)
         doc["exact_gradient"] = {name: exact(v) for name, v in result.gradient.items()}
+    if result.jacobian is not None:
+        doc["jacobian"] = {name: number(v) for name, v in result.jacobian.items()}
     if checks is not None:
         doc["check"] = [
             {
@@ -72,6 +84,8 @@ def node_document(result, node) -> dict:
     if result.exact:
         row["exact_value"] = exact(value)
         row["exact_adjoint"] = exact(adjoint)
+    if np.ndim(value):
+        row["shape"] = list(np.shape(value))
     return row
 
 

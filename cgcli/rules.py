@@ -1,0 +1,201 @@
+"""The longer forward and derivative rules that the op table (ops.py) refers to.
+
+Each is written for float64 scalars and arrays alike; the reasons for the less
+obvious forms (stability, precision, conventions) are given beside them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Exact arithmetic stops (and falls back to float64) past numerators or
+# denominators of this many bits.
+EXACT_BITS = 4096
+
+
+# ------------------------------------------------------------ elementwise, float64
+
+
+def sigmoid(x):
+    # exp of a non-positive number only: no overflow, full precision on both sides.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def dsigmoid(x):
+    e = np.exp(-np.abs(x))
+    return e / ((1.0 + e) * (1.0 + e))
+
+
+def softplus(x):
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def dtanh(x):
+    # sech(x)^2 = 4e/(1+e)^2 with e = exp(-2|x|): no cancellation in 1 - tanh^2.
+    e = np.exp(-2.0 * np.abs(x))
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
+
+
+def one_minus_square(x):
+    # 1 - x^2 as (1 - x)(1 + x): exact near |x| = 1, where it matters.
+    return (1.0 - x) * (1.0 + x)
+
+
+def atan2_partial(a, b):
+    # a/(a^2 + b^2) as (a/h)/h with h = hypot(a, b): no overflow in the squares;
+    # 0 at the origin, as PyTorch has it.
+    h = np.hypot(a, b)
+    return np.where(h == 0, 0.0, (a / h) / h)
+
+
+def tie(x, y, g, loses):
+    # min and max split ties equally between the two arguments, as PyTorch does.
+    return np.where(x == y, g / 2.0, np.where(loses, 0.0, g))
+
+
+def pow_dx(g, z, x, y):
+    # y x^(y-1), and 0 where y = 0 even at x = 0 (PyTorch). A constant exponent, the
+    # common case, needs no elementwise choice; x**1.0 and x**2.0 are numpy fast paths.
+    if np.ndim(y) == 0:
+        return g * 0.0 if y == 0 else g * (y * x ** (y - 1.0))
+    return np.where(y == 0, 0.0, g * y * np.power(x, y - 1.0))
+
+
+def pow_dy(g, z, x, y):
+    # x^y log(x), and 0 where x = 0 and y >= 0, not 0 * (-inf) (PyTorch, JAX).
+    return np.where((x == 0) & (y >= 0), 0.0, g * z * np.log(x))
+
+
+# ------------------------------------------------------------------- exact rules
+
+
+def rational(fn):
+    """An exact rule from plain arithmetic: no value where it would divide by 0."""
+
+    def rule(*args):
+        try:
+            return fn(*args)
+        except ZeroDivisionError:
+            return None
+
+    return rule
+
+
+def qsign(x):
+    return (x > 0) - (x < 0)
+
+
+def qtie(x, y, g, loses):
+    return g / 2 if x == y else (0 if loses else g)
+
+
+def qpow(x, y):
+    # Rational only for an integer exponent, and only while the result stays small.
+    if y.denominator != 1 or (x == 0 and y < 0):
+        return None
+    bits = max(x.numerator.bit_length(), x.denominator.bit_length())
+    if bits * abs(y.numerator) > EXACT_BITS:
+        raise OverflowError("too large for exact arithmetic")
+    return x ** int(y)
+
+
+def qpow_dx(g, z, x, y):
+    if y == 0:
+        return 0 * g
+    power = qpow(x, y - 1)
+    return None if power is None else g * y * power
+
+
+def qpow_dy(g, z, x, y):
+    # x^y log(x) is rational only where log(x) = 0 or the convention says 0.
+    return 0 * g if (x == 0 and y >= 0) or x == 1 else None
+
+
+# ------------------------------------------------------------------------ arrays
+
+
+def expand(g, x, axis):
+    """A reduction's cotangent spread back over the axis it reduced."""
+    if axis is not None:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, np.shape(x))
+
+
+def matmul_dx(g, z, x, y):
+    x, y = np.asarray(x), np.asarray(y)
+    if y.ndim == 1:  # (..., n) = (..., n, k) @ (k,)
+        return np.multiply.outer(g, y) if x.ndim == 1 else g[..., :, None] * y
+    if x.ndim == 1:  # (..., m) = (k,) @ (..., k, m): sum over the stacked matrices
+        return (y @ g[..., :, None])[..., 0]
+    return g @ np.swapaxes(y, -1, -2)
+
+
+def matmul_dy(g, z, x, y):
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim == 1:
+        return g * x if y.ndim == 1 else x[:, None] * g[..., None, :]
+    if y.ndim == 1:  # (..., n) = (..., n, k) @ (k,)
+        return (np.swapaxes(x, -1, -2) @ g[..., :, None])[..., 0]
+    return np.swapaxes(x, -1, -2) @ g
+
+
+def extreme_vjp(g, z, x, axis=None):
+    # max or min over an axis: ties share the derivative equally, as for max(x, y).
+    hit = x == expand(z, x, axis)
+    return expand(g, x, axis) * hit / np.sum(hit, axis=axis, keepdims=True)
+
+
+def logsumexp(x, axis=None):
+    # log(sum(exp(x))) as m + log(sum(exp(x - m))): no overflow at x = 1000.
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    total = np.sum(np.exp(x - m), axis=axis, keepdims=True)
+    return (
+        np.squeeze(m + np.log(total), axis=axis)
+        if axis is not None
+        else (m + np.log(total)).reshape(())
+    )
+
+
+def logsumexp_vjp(g, z, x, axis=None):
+    return expand(g, x, axis) * np.exp(x - expand(z, x, axis))
+
+
+def softmax(x, axis=-1):
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_vjp(g, z, x, axis=-1):
+    return z * (g - np.sum(g * z, axis=axis, keepdims=True))
+
+
+def norm(x, axis=None):
+    # The 2-norm scaled by the largest magnitude: no overflow in the squares.
+    m = np.max(np.abs(x), axis=axis, keepdims=True)
+    scale = np.where(m > 0, m, 1.0)
+    result = scale * np.sqrt(np.sum((x / scale) ** 2, axis=axis, keepdims=True))
+    return np.squeeze(result, axis=axis) if axis is not None else result.reshape(())
+
+
+def norm_vjp(g, z, x, axis=None):
+    # x/|x|, and 0 at |x| = 0 (PyTorch's subgradient there).
+    n = expand(z, x, axis)
+    return expand(g, x, axis) * np.where(n > 0, x / np.where(n > 0, n, 1.0), 0.0)
+
+
+def index_vjp(g, z, x, key=()):
+    out = np.zeros(np.shape(x))
+    out[key] = g  # basic indexing reaches each element at most once
+    return out
+
+
+class EachArgument:
+    """The VJPs of an op with any number of arguments: argument p's is rule(g, p)."""
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def __getitem__(self, position):
+        return lambda g, z, *args: self.rule(g, position)

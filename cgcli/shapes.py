@@ -1,0 +1,117 @@
+"""Shapes: the rules that say an op's output shape before anything is computed, and
+the step that sums an adjoint back to the shape of a broadcast input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import UsageError
+
+
+class ShapeError(UsageError):
+    """Arrays whose shapes an op cannot combine (exit code 2)."""
+
+
+def show(shape: tuple) -> str:
+    """(2,3) as numpy users write it, (3,) for a vector and () for a scalar."""
+    return "(" + ",".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+def unbroadcast(g, shape: tuple):
+    """Sum an adjoint over the axes that broadcasting added or stretched."""
+    g = np.asarray(g)
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for axis, size in enumerate(shape):
+        if size == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)
+    return g
+
+
+def broadcast(*shapes, **_) -> tuple:
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(
+            "the shapes " + " and ".join(map(show, shapes)) + " do not broadcast together"
+        ) from None
+
+
+def _axis(shape: tuple, axis) -> int | None:
+    if axis is None:
+        return None
+    if not -len(shape) <= axis < len(shape):
+        raise ShapeError(f"axis={axis} is out of range for an array of shape {show(shape)}")
+    return axis % len(shape)
+
+
+def reduced(shape: tuple, axis=None) -> tuple:
+    axis = _axis(shape, axis)
+    return () if axis is None else shape[:axis] + shape[axis + 1 :]
+
+
+def same(shape: tuple, axis=-1) -> tuple:
+    if shape:
+        _axis(shape, axis)
+    return shape
+
+
+def matmul(a: tuple, b: tuple) -> tuple:
+    if not a or not b:
+        raise ShapeError(
+            f"cannot multiply {show(a)} @ {show(b)}: @ needs arrays, not numbers (use * for those)"
+        )
+    left = (1,) + a if len(a) == 1 else a
+    right = b + (1,) if len(b) == 1 else b
+    if left[-1] != right[-2]:
+        raise ShapeError(f"cannot multiply {show(a)} @ {show(b)}")
+    out = broadcast(left[:-2], right[:-2]) + (left[-2], right[-1])
+    if len(b) == 1:
+        out = out[:-1]
+    if len(a) == 1:
+        out = out[:-2] + out[-1:] if len(b) > 1 else out[:-1]
+    return out
+
+
+def dot(a: tuple, b: tuple) -> tuple:
+    if not 1 <= len(a) <= 2 or not 1 <= len(b) <= 2:
+        raise ShapeError(f"dot takes vectors and matrices, not {show(a)} and {show(b)}")
+    return matmul(a, b)
+
+
+def transposed(shape: tuple) -> tuple:
+    return shape[::-1]
+
+
+def reshaped(shape: tuple, shape_to=()) -> tuple:
+    size = math.prod(shape)
+    known = math.prod(n for n in shape_to if n != -1)
+    target = tuple(shape_to)
+    if target.count(-1) > 1 or any(n < -1 for n in target):
+        raise ShapeError(f"cannot reshape {show(shape)} into {show(target)}")
+    if -1 in target:
+        if known == 0 or size % known:
+            raise ShapeError(f"cannot reshape {show(shape)} into {show(target)}")
+        target = tuple(size // known if n == -1 else n for n in target)
+    if math.prod(target) != size:
+        raise ShapeError(f"cannot reshape {show(shape)} ({size} elements) into {show(target)}")
+    return target
+
+
+def indexed(shape: tuple, key=()) -> tuple:
+    # Index a view with no memory of its own: the shape numpy would give, for free.
+    view = np.lib.stride_tricks.as_strided(np.zeros(1), shape=shape, strides=(0,) * len(shape))
+    try:
+        return view[key].shape
+    except IndexError as err:
+        raise ShapeError(f"cannot index an array of shape {show(shape)}: {err}") from None
+
+
+def stacked(*shapes) -> tuple:
+    if len(set(shapes)) > 1:
+        raise ShapeError(
+            "the items of [...] have different shapes: " + ", ".join(map(show, shapes))
+        )
+    return (len(shapes),) + shapes[0]
