@@ -6,6 +6,9 @@ here fails test_every_op_has_a_gradient_check.
 
 from __future__ import annotations
 
+import math
+
+import mpmath
 import numpy as np
 import pytest
 
@@ -168,3 +171,129 @@ def test_broadcast_inputs_get_gradients_of_their_own_shape(source, shapes_):
             lambda t, name=name: float(cgcli.run(program, {**values, name: t}).output), value
         )
         np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9)
+
+
+def central_difference(f, args, k):
+    """d f / d args[k] by the five-point stencil: error O(h^4) + O(eps/h)."""
+    x = args[k]
+    h = 1e-3 * max(1.0, abs(x))
+
+    def at(t):
+        moved = list(args)
+        moved[k] = x + t
+        return float(f(*map(np.float64, moved)))
+
+    return (-at(2 * h) + 8 * at(h) - 8 * at(-h) + at(-2 * h)) / (12 * h)
+
+
+@pytest.mark.parametrize("name", sorted(DOMAINS))
+def test_vjp_matches_central_differences(name):
+    op = OPS[name]
+    for _ in range(6):
+        args = [np.float64(sample()) for sample in DOMAINS[name]]
+        out = op.forward(*args)
+        g = np.float64(rng.uniform(0.5, 2.0))  # the rule must scale with the cotangent
+        for k in range(op.arity):
+            expected = g * central_difference(op.forward, args, k)
+            got = float(op.vjp[k](g, out, *args))
+            assert got == pytest.approx(expected, rel=1e-8, abs=1e-10), (name, k, args)
+
+
+# 50-digit references for the local partial of each one-argument op.
+MP = {
+    "neg": lambda x: -1,
+    "sin": mpmath.cos,
+    "cos": lambda x: -mpmath.sin(x),
+    "tan": lambda x: 1 / mpmath.cos(x) ** 2,
+    "asin": lambda x: 1 / mpmath.sqrt(1 - x * x),
+    "acos": lambda x: -1 / mpmath.sqrt(1 - x * x),
+    "atan": lambda x: 1 / (1 + x * x),
+    "sinh": mpmath.cosh,
+    "cosh": mpmath.sinh,
+    "tanh": lambda x: 1 / mpmath.cosh(x) ** 2,
+    "exp": mpmath.exp,
+    "log": lambda x: 1 / x,
+    "log2": lambda x: 1 / (x * mpmath.log(2)),
+    "log10": lambda x: 1 / (x * mpmath.log(10)),
+    "sqrt": lambda x: 1 / (2 * mpmath.sqrt(x)),
+    "sigmoid": lambda x: mpmath.exp(-x) / (1 + mpmath.exp(-x)) ** 2,
+    "softplus": lambda x: 1 / (1 + mpmath.exp(-x)),
+}
+
+
+def ulps(got: float, exact) -> float:
+    exact = float(exact)
+    if got == exact:
+        return 0.0
+    return abs(got - exact) / math.ulp(exact)
+
+
+@pytest.mark.parametrize("name", sorted(MP))
+def test_local_partials_are_accurate_to_a_few_ulps(name):
+    # Points where the textbook formula loses digits: tanh and sigmoid far from 0,
+    # asin and acos close to 1.
+    points = {
+        "tanh": [0.3, 5.0, 10.0, -18.0, 300.0],
+        "sigmoid": [-30.0, -5.0, 0.5, 12.0, 40.0],
+        "asin": [0.5, 0.999999, -0.9999999999],
+        "acos": [0.5, 0.999999, -0.9999999999],
+        "softplus": [-40.0, -3.0, 0.0, 2.0, 30.0],
+    }.get(name, [0.1, 0.7, 1.9, 2.5])
+    op = OPS[name]
+    mpmath.mp.dps = 50
+    for x in points:
+        x = np.float64(x)
+        got = float(op.vjp[0](np.float64(1.0), op.forward(x), x))
+        assert ulps(got, MP[name](mpmath.mpf(float(x)))) <= 4, (name, x, got)
+
+
+def vjp(name, *args):
+    op = OPS[name]
+    args = [np.float64(a) for a in args]
+    with np.errstate(all="ignore"):
+        out = op.forward(*args)
+        return float(out), [float(rule(np.float64(1.0), out, *args)) for rule in op.vjp]
+
+
+def test_conventions_at_non_differentiable_and_singular_points():
+    # As PyTorch: see the README's table.
+    assert vjp("relu", 0.0) == (0.0, [0.0])
+    assert vjp("abs", 0.0) == (0.0, [0.0])
+    assert vjp("sqrt", 0.0) == (0.0, [math.inf])
+    assert vjp("log", 0.0) == (-math.inf, [math.inf])
+    assert vjp("div", 1.0, 0.0)[0] == math.inf
+    assert vjp("div", -1.0, 0.0)[0] == -math.inf
+    assert math.isnan(vjp("div", 0.0, 0.0)[0])
+    assert vjp("pow", 0.0, 2.5)[1][1] == 0.0  # d/dy x^y at x = 0: 0, not 0*log(0) = NaN
+    assert vjp("pow", 0.0, 0.0) == (1.0, [0.0, 0.0])  # d/dx x^0 = 0, even at x = 0
+    assert vjp("pow", 3.0, 0.0)[1][0] == 0.0
+    assert vjp("pow", 0.0, 0.5)[1][0] == math.inf
+    assert vjp("max", 2.0, 2.0) == (2.0, [0.5, 0.5])  # ties split equally
+    assert vjp("min", 2.0, 2.0) == (2.0, [0.5, 0.5])
+    assert vjp("max", 3.0, 2.0)[1] == [1.0, 0.0]
+    assert vjp("min", 3.0, 2.0)[1] == [0.0, 1.0]
+    assert vjp("atan2", 0.0, 0.0) == (0.0, [0.0, 0.0])  # PyTorch masks 0/0 to 0 here
+
+
+def test_negative_base_with_integer_exponent():
+    value, (dx, dy) = vjp("pow", -2.0, 3.0)
+    assert value == -8.0 and dx == 12.0  # 3 * (-2)^2
+    assert math.isnan(dy)  # (-2)^y is not real for y near 3: there is no derivative in y
+
+
+def test_stable_functions_do_not_overflow():
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        for x in (-800.0, -1000.0, 800.0, 1e300, -1e300):
+            x = np.float64(x)
+            for name in ("sigmoid", "softplus", "tanh"):
+                op = OPS[name]
+                out = op.forward(x)
+                assert math.isfinite(out) and math.isfinite(op.vjp[0](1.0, out, x))
+    assert vjp("sigmoid", -800.0) == (0.0, [0.0])
+    assert vjp("sigmoid", 800.0) == (1.0, [0.0])
+    assert vjp("softplus", 1000.0) == (1000.0, [1.0])
+    assert vjp("softplus", -1000.0) == (0.0, [0.0])
+    assert vjp("tanh", -1000.0) == (-1.0, [0.0])
+    # Far from 0, the derivative keeps its digits instead of rounding to 0.
+    assert vjp("sigmoid", 40.0)[1][0] == pytest.approx(math.exp(-40.0), rel=1e-15)
+    assert vjp("tanh", 20.0)[1][0] == pytest.approx(4 * math.exp(-40.0), rel=1e-14)
