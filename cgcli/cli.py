@@ -155,6 +155,11 @@ def cli(traceback):
     "--all", "all_nodes", is_flag=True, help="List every intermediate node, not only the inputs."
 )
 @click.option(
+    "--jacobian",
+    is_flag=True,
+    help="For an array output: the derivative of every element by every input.",
+)
+@click.option(
     "--check",
     "check_numerically",
     is_flag=True,
@@ -168,6 +173,7 @@ def eval_command(
     path,
     as_json,
     all_nodes,
+    jacobian,
     check_numerically,
     exact,
     strict,
@@ -191,7 +197,13 @@ def eval_command(
     from . import run
     from .streams import open_output
 
-    result = run(*load(expression, bindings, path, exact), strict=strict, kink=kink, exact=exact)
+    result = run(
+        *load(expression, bindings, path, exact),
+        strict=strict,
+        kink=kink,
+        exact=exact,
+        jacobian=jacobian,
+    )
     warn(result.notices)
     checked = None
     if check_numerically:

@@ -386,7 +386,7 @@ def _diagnose(
         raw = [values[j] for j in node.inputs]
         for p, j in enumerate(node.inputs):
             if active[j]:
-                local = local_partial(node.op, p, values[i], raw, type(g) is Fraction)
+                local = local_partial(node.op, p, values[i], raw, type(g) is Fraction, node.attrs)
                 by_policy = ""
                 if i in kinked and _finite(local):
                     local = _nan_at_kinks(local, kinked[i], p)

@@ -132,13 +132,15 @@ def backward(graph, values, active, kinked, overrule) -> list:
     return adjoint
 
 
-def local_partial(op, p, z, args, exact: bool):
-    """d(op)/d(argument p) at the point: exact when it can be, under --exact."""
-    if exact and op.exact_vjp is not None:
+def local_partial(op, p, z, args, exact: bool, attrs=None, cotangent=None):
+    """d(op)/d(argument p) at the point (times `cotangent`, 1 unless given): exact when
+    it can be, under --exact."""
+    if exact and op.exact_vjp is not None and cotangent is None:
         value = exact_rule(op, p, Fraction(1), z, args)
         if value is not None:
             return value
     floats = [to_float(a) for a in args]
     with np.errstate(all="ignore"):
         z = to_float(z)
-        return op.vjp[p](np.ones_like(z), z, *floats)
+        g = np.ones_like(z) if cotangent is None else cotangent
+        return op.vjp[p](g, z, *floats, **(attrs or {}))

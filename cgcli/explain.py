@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from .exact import local_partial
 from .graph import CONST, INPUT, operand
 from .ops import Op
 from .render import Notation, fmt
+from .shapes import unbroadcast
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -73,7 +76,10 @@ def explain(result, notation: Notation | None = None, precision: int | None = No
         else:
             terms, products = [], []
             for k, local in zip(users, locals_):
-                if k == out:  # d(out)/d(out) = 1: the term is the local partial alone
+                if local["vjp"]:  # already the product with the adjoint of k
+                    terms.append(local["formula"])
+                    products.append(local["numbers"])
+                elif k == out:  # d(out)/d(out) = 1: the term is the local partial alone
                     terms.append(local["of"])
                     products.append(f"({number(local['value'])})")
                 else:
@@ -93,16 +99,35 @@ def _step(name, formula, numbers, value) -> dict:
 
 
 def _local(graph, result, k, i, notation, number, label) -> dict:
-    """The local partial derivative of node k with respect to its input i."""
+    """The local partial derivative of node k with respect to its input i.
+
+    Where arrays meet (a matrix product, a sum, broadcasting) there is no one
+    number to multiply by: the local step is then shown as the vector-Jacobian
+    product itself, with G the adjoint of node k, and its value is that product.
+    """
     consumer = graph.nodes[k]
     op: Op = consumer.op
+    top = graph.nodes[graph.output].name
     args = [result.values[j] for j in consumer.inputs]
     names = dict(zip(op.args, (operand(label(j)) for j in consumer.inputs)))
     numbers = dict(zip(op.args, (operand(number(v)) for v in args)))
     positions = [p for p, j in enumerate(consumer.inputs) if j == i]
-    value = sum(local_partial(op, p, result.values[k], args, result.exact) for p in positions)
+    z, attrs = result.values[k], consumer.attrs
+    value = sum(local_partial(op, p, z, args, result.exact, attrs) for p in positions)
+    shape = np.shape(result.values[i])
+    vjp = not op.elementwise or np.shape(value) != shape
+    if vjp:
+        g = result.adjoints[k]
+        names["G"] = notation.partial(top, consumer.name)
+        numbers["G"] = operand(number(g))
+        value = sum(
+            unbroadcast(local_partial(op, p, z, args, False, attrs, g), shape) for p in positions
+        )
     formula = " + ".join(notation.text(substitute(op.partials[p], names)) for p in positions)
     numeric = " + ".join(notation.text(substitute(op.partials[p], numbers)) for p in positions)
+    if vjp and op.elementwise:  # broadcasting: G times the local partial, summed back
+        formula = f"sum({names['G']} {notation.times} {formula})"
+        numeric = f"sum({numbers['G']} {notation.times} {numeric})"
     if numeric.startswith("(") and numeric.endswith(")") and numeric.count("(") == 1:
         numeric = numeric[1:-1]  # a lone value needs no parentheses: e = -1
     definition = graph.definition(consumer, label, notation.times)
@@ -116,4 +141,5 @@ def _local(graph, result, k, i, notation, number, label) -> dict:
         "formula": formula,
         "numbers": numeric,
         "value": value,
+        "vjp": vjp,
     }

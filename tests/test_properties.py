@@ -48,7 +48,8 @@ def test_gradients_agree_with_central_differences(case):
         assert abs(float(reverse) - fine) <= 1e-5 + 1e-3 * abs(fine), (name, reverse, fine)
 
 
-@settings(max_examples=25)
+# SymPy is slow: a sixth as many cases as the profile asks for.
+@settings(max_examples=max(10, settings.default.max_examples // 6))
 @given(programs(max_depth=5))
 def test_values_and_gradients_agree_with_sympy(case):
     source, values, expression = case
@@ -78,7 +79,7 @@ def test_printing_the_graph_and_reading_it_back_gives_the_same_numbers(case):
     assert all(same(first.gradient[n], second.gradient[n]) for n in first.gradient)
 
 
-@settings(max_examples=20)
+@settings(max_examples=max(10, settings.default.max_examples // 7))
 @given(programs(max_depth=4), st.sampled_from(["--exact", "--check", "--kink=nan", "--all"]))
 def test_every_command_writes_strict_json_with_the_documented_keys(case, flag):
     source, values, _ = case

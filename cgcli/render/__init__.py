@@ -29,7 +29,7 @@ def fmt(value, precision: int | None = None, exact: bool = False) -> str:
     with `exact` (the --exact views), a float is marked ≈ as not exact.
     """
     if isinstance(value, np.ndarray) and value.ndim:
-        return array(value, precision)
+        return array(value, precision, width=None)
     if type(value) is Fraction:
         text = str(value)
         return text if len(text) <= FRACTION_WIDTH else _long_fraction(value, precision)
@@ -50,16 +50,20 @@ def fmt(value, precision: int | None = None, exact: bool = False) -> str:
 ARRAY_ITEMS = 24  # larger arrays print abbreviated, as numpy prints them
 
 
-def array(value, precision: int | None = None, width: int = 60) -> str:
-    """An array in numpy's layout, each number as fmt writes it: [1, 2.5, 3]."""
-    return np.array2string(
+def array(value, precision: int | None = None, width: int | None = 60) -> str:
+    """An array in numpy's layout, each number as fmt writes it: [1, 2.5, 3].
+
+    With `width` None, on one line: [[1, 2], [3, 4]], for use inside a formula.
+    """
+    text = np.array2string(
         np.asarray(value, dtype=np.float64),
         separator=", ",
         threshold=ARRAY_ITEMS,
         edgeitems=3,
-        max_line_width=width,
+        max_line_width=width or 10**9,
         formatter={"float_kind": lambda v: fmt(v, precision)},
     )
+    return " ".join(text.split()) if width is None else text
 
 
 class Notation:

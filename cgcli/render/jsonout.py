@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from fractions import Fraction
 
 import numpy as np
@@ -114,10 +115,24 @@ def dumps(result, checks=None) -> str:
 
 def dumps_with_rows(doc: dict, keys: tuple[str, ...]) -> str:
     """Indented JSON in which each item of the lists under `keys` (the last keys of
-    `doc`) stands on one line: readable for people, and the same for parsers."""
+    `doc`) stands on one line, as does each array of numbers: readable for people,
+    and the same for parsers."""
     doc = dict(doc)
     lists = {key: doc.pop(key) for key in keys}
-    parts = [json.dumps(doc, indent=2, allow_nan=False)[:-2]]
+    arrays: list[str] = []
+
+    def inline(value):
+        # Arrays of numbers become placeholders, replaced by their one-line JSON.
+        if isinstance(value, dict):
+            return {k: inline(v) for k, v in value.items()}
+        if isinstance(value, list) and value and not isinstance(value[0], dict):
+            arrays.append(json.dumps(value, allow_nan=False))
+            return f"\0{len(arrays) - 1}"
+        return value
+
+    head = json.dumps(inline(doc), indent=2, allow_nan=False)
+    head = re.sub(r'"\\u0000(\d+)"', lambda m: arrays[int(m.group(1))], head)
+    parts = [head[:-2]]
     for key, items in lists.items():
         rows = ",\n".join("    " + json.dumps(item, allow_nan=False) for item in items)
         parts.append(f',\n  "{key}": [\n{rows}\n  ]' if items else f',\n  "{key}": []')
@@ -128,7 +143,7 @@ def explanation_json(result, steps: dict) -> str:
     """The steps of `cg explain`: each with its node, formula, numbers and value."""
 
     def clean(step: dict) -> dict:
-        out = {k: v for k, v in step.items() if k not in ("value", "locals")}
+        out = {k: v for k, v in step.items() if k not in ("value", "locals", "vjp")}
         out["value"] = number(step["value"])
         if result.exact:
             out["exact_value"] = exact(step["value"])

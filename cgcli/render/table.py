@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
 from rich import box
 from rich.console import Group
 from rich.table import Table
@@ -11,7 +12,8 @@ from rich.text import Text
 
 from ..exact import to_float
 from ..graph import CONST, INPUT
-from . import Notation, fmt
+from ..shapes import show as show_shape
+from . import Notation, array, fmt
 
 TITLE_WIDTH = 60
 
@@ -23,21 +25,34 @@ def table(
     out = graph.output
     name = result.output_name
     notation = notation or Notation()
+    jacobian = result.jacobian
+    arrays = any(np.ndim(v) for v in result.values)
     grid = Table(box=box.ASCII if notation.ascii else box.ROUNDED)
     grid.add_column("node", overflow="fold")
     if all_nodes:
         grid.add_column("definition", overflow="fold")
-    grid.add_column("value", justify="right", overflow="fold")
-    grid.add_column(notation.partial(name, "node"), justify="right", overflow="fold")
+    if arrays:
+        grid.add_column("shape", overflow="fold")
+    justify = "left" if arrays else "right"  # numpy's layout reads from the left
+    grid.add_column("value", justify=justify, overflow="fold")
+    heading = notation.partial(name, "node")
+    grid.add_column(
+        heading + (" (Jacobian)" if jacobian is not None else ""), justify=justify, overflow="fold"
+    )
 
     def row(i, end_section=False):
         node = graph.nodes[i]
-        adjoint = result.adjoints[i]
-        if node.op == INPUT and adjoint is None:
-            adjoint = 0.0
+        if jacobian is not None:
+            adjoint = jacobian.get(node.name) if node.op == INPUT else None
+        else:
+            adjoint = result.adjoints[i]
+            if node.op == INPUT and adjoint is None:
+                adjoint = 0.0
         cells = [Text(node.name)]
         if all_nodes:
             cells.append(Text(graph.definition(node, times=notation.times)))
+        if arrays:
+            cells.append(Text(show_shape(np.shape(result.values[i]))))
         cells.append(Text(number(result.values[i], precision, result.exact)))
         cells.append(Text("-" if adjoint is None else number(adjoint, precision, result.exact)))
         grid.add_row(*cells, end_section=end_section)
@@ -58,11 +73,22 @@ def table(
     if result.exact:
         legend = "Fractions are exact (decimal in parentheses); \u2248 marks float64 values."
         parts.append(Text(legend, style="dim"))
+    if jacobian is not None:
+        parts.append(
+            Text(
+                f"The Jacobian of {name} by an input has the shape of {name} "
+                "followed by the input's.",
+                style="dim",
+            )
+        )
     return Group(*parts)
 
 
 def number(value, precision, exact) -> str:
-    """A value for the table: with --exact, a fraction gets its decimal beside it."""
+    """A value for the table: an array in numpy's layout; with --exact, a fraction
+    gets its decimal beside it."""
+    if np.ndim(value):
+        return array(value, precision, width=40)
     text = fmt(value, precision, exact)
     if type(value) is Fraction and value.denominator != 1:
         text += f" ({fmt(to_float(value), precision)})"
