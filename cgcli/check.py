@@ -57,48 +57,69 @@ def step(x: float) -> float:
     return math.ldexp(1.0, math.frexp(max(1.0, abs(x)))[1] - 11)
 
 
+# Arrays are checked element by element, up to this many elements in all.
+ELEMENTS = 1000
+
+
 def check(result) -> list[Check]:
     graph = result.graph
-    center = {name: float(to_float(result.values[i])) for name, i in graph.inputs.items()}
+    if result.jacobian is not None:
+        return []  # an array output: there is no one gradient to check
+    center = {name: to_float(result.values[i]) for name, i in graph.inputs.items()}
     kinky = [node for node in graph.nodes if node.inputs and node.op.kinks]
     active = active_nodes(graph)
     rows = []
     with np.errstate(all="ignore"):
         base = _branches(kinky, result.values, active)
-        for name, reverse in result.gradient.items():
-            x = center[name]
-            h = step(x)
-            f, near = {}, set()
-            for k in STEPS:
-                point = dict(center)
-                point[name] = x + k * h
-                values = forward(graph, point)
-                f[k] = float(values[graph.output])
-                moved = _branches(kinky, values, active)
-                # A kink counts where this input moves the op's arguments and they
-                # cross it (or sit on it).
-                near |= {
-                    n
-                    for n, (args, signs) in moved.items()
-                    if args != base[n][0] and (signs != base[n][1] or 0.0 in signs)
-                }
-            d1 = (-f[2] + 8 * f[1] - 8 * f[-1] + f[-2]) / (12 * h)
-            d2 = (-f[4] + 8 * f[2] - 8 * f[-2] + f[-4]) / (24 * h)
-            reverse = float(to_float(reverse))
-            error = abs(d1 - d2)
-            if not all(math.isfinite(v) for v in (reverse, d1, d2)):
-                status = "not finite"
-            elif near:
-                status = "kink"
-            elif error > NOISY * max(abs(reverse), abs(d1)) + ABSOLUTE:
-                status = "uncertain"
-            elif abs(reverse - d1) <= RELATIVE * max(abs(reverse), abs(d1)) + 10 * error + ABSOLUTE:
-                status = "agree"
-            else:
-                status = "disagree"
-            names = sorted((graph.nodes[n].name for n in near), key=str)
-            rows.append(Check(name, reverse, d1, error, status, names))
+        for name, gradient in result.gradient.items():
+            for index in list(np.ndindex(np.shape(center[name])))[: ELEMENTS - len(rows)]:
+                label = name + (f"[{', '.join(map(str, index))}]" if index else "")
+                reverse = float(to_float(np.asarray(gradient)[index]))
+                rows.append(
+                    _check_one(graph, center, name, index, label, reverse, kinky, active, base)
+                )
     return rows
+
+
+def _check_one(graph, center, name, index, label, reverse, kinky, active, base) -> Check:
+    x = float(np.asarray(center[name])[index])
+    h = step(x)
+    f, near = {}, set()
+    for k in STEPS:
+        point = dict(center)
+        moved = np.array(center[name], dtype=np.float64)
+        moved[index] = x + k * h
+        point[name] = moved if moved.ndim else np.float64(moved)
+        values = forward(graph, point)
+        f[k] = float(values[graph.output])
+        branches = _branches(kinky, values, active)
+        # A kink counts where this input moves the op's arguments and they cross it
+        # (or sit on it).
+        near |= {
+            n
+            for n, (args, signs) in branches.items()
+            if not _same(args, base[n][0])
+            and (not _same(signs, base[n][1]) or any(np.any(s == 0) for s in signs))
+        }
+    d1 = (-f[2] + 8 * f[1] - 8 * f[-1] + f[-2]) / (12 * h)
+    d2 = (-f[4] + 8 * f[2] - 8 * f[-2] + f[-4]) / (24 * h)
+    error = abs(d1 - d2)
+    if not all(math.isfinite(v) for v in (reverse, d1, d2)):
+        status = "not finite"
+    elif near:
+        status = "kink"
+    elif error > NOISY * max(abs(reverse), abs(d1)) + ABSOLUTE:
+        status = "uncertain"
+    elif abs(reverse - d1) <= RELATIVE * max(abs(reverse), abs(d1)) + 10 * error + ABSOLUTE:
+        status = "agree"
+    else:
+        status = "disagree"
+    names = sorted((graph.nodes[n].name for n in near), key=str)
+    return Check(label, reverse, d1, error, status, names)
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    return all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
 def _branches(kinky, values, active) -> dict[int, tuple]:
@@ -108,7 +129,7 @@ def _branches(kinky, values, active) -> dict[int, tuple]:
     for node in kinky:
         args = tuple(to_float(values[j]) for j in node.inputs)
         signs = tuple(
-            float(np.sign(kink.where(*args)))
+            np.sign(kink.where(*args))
             for kink in node.op.kinks
             if any(active[node.inputs[p]] for p in kink.args)
         )

@@ -155,6 +155,17 @@ def cli(traceback):
     "--all", "all_nodes", is_flag=True, help="List every intermediate node, not only the inputs."
 )
 @click.option(
+    "--batch",
+    metavar="FILE",
+    help="Evaluate at every row of FILE (.csv with a header, .jsonl, .npy, .npz; '-' for "
+    "CSV on standard input); write a row a point, as CSV or, with --json, JSON lines.",
+)
+@click.option(
+    "--skip-bad-rows",
+    is_flag=True,
+    help="With --batch: skip rows that are not numbers, and count them.",
+)
+@click.option(
     "--jacobian",
     is_flag=True,
     help="For an array output: the derivative of every element by every input.",
@@ -173,6 +184,8 @@ def eval_command(
     path,
     as_json,
     all_nodes,
+    batch,
+    skip_bad_rows,
     jacobian,
     check_numerically,
     exact,
@@ -197,6 +210,10 @@ def eval_command(
     from . import run
     from .streams import open_output
 
+    if batch is not None:
+        return batch_command(
+            expression, bindings, path, batch, as_json, skip_bad_rows, kink, strict, output
+        )
     result = run(
         *load(expression, bindings, path, exact),
         strict=strict,
@@ -234,6 +251,45 @@ def eval_command(
         from .evaluate import Notice
 
         warn([Notice("check", message)])
+
+
+def batch_command(expression, bindings, path, batch, as_json, skip_bad, kink, strict, output):
+    from . import batch as batches
+    from .parse import parse
+    from .streams import open_output
+
+    source, values = load(expression, bindings, path)
+    graph = parse(source, bound=values)
+    with progress_bar(batch) as advance, open_output(output) as stream:
+        summary = batches.run(
+            graph, batch, stream, as_json, values, skip_bad, kink, strict, advance
+        )
+    warn(summary.notices())
+
+
+def progress_bar(path: str):
+    """A progress bar on standard error for a long batch, when a person is watching."""
+    import contextlib
+    import os
+
+    if (
+        path == "-"
+        or not sys.stderr.isatty()
+        or not os.path.isfile(path)
+        or os.path.getsize(path) < 10_000_000
+    ):
+        return contextlib.nullcontext(None)
+    from rich.progress import Progress
+
+    from .streams import console as make
+
+    @contextlib.contextmanager
+    def bar():
+        with Progress(console=make(stderr=True), transient=True) as progress:
+            task = progress.add_task("evaluating", total=os.path.getsize(path))
+            yield lambda size: progress.advance(task, size)
+
+    return bar()
 
 
 @cli.command("graph", cls=ExpressionCommand)
