@@ -63,8 +63,12 @@ def readme_examples() -> list[tuple[str, str]]:
     return examples
 
 
-def test_readme_examples_print_what_the_readme_shows(cg):
+def test_readme_examples_print_what_the_readme_shows(cg, tmp_path, monkeypatch):
     import shlex
+
+    # The files the examples read.
+    (tmp_path / "points.csv").write_text("x,y\n1,2\n0.5,-1\n")
+    monkeypatch.chdir(tmp_path)
 
     examples = readme_examples()
     assert len(examples) >= 4

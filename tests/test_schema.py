@@ -28,10 +28,14 @@ CASES = [
     ("eval", ["eval", "x*y/(x+y) + sin(x)", "x=1/3", "y=1/2", "--exact", "--json"]),
     ("eval", ["eval", "relu(x)*y + x^3", "x=1e-5", "y=2", "--check", "--json"]),
     ("eval", ["eval", "relu(x)*y", "x=0", "y=2", "--kink", "nan", "--json", "z=1"]),
+    ("eval", ["eval", "sum(relu(W @ x))", "W=[[1,2],[3,-4]]", "x=[0.5,1]", "--json"]),
+    ("eval", ["eval", "W @ x", "W=[[1,2],[3,-4]]", "x=[0.5,1]", "--json", "--jacobian"]),
     ("graph", ["graph", "(a+b)*(b-c)", "--format", "json"]),
     ("graph", ["graph", "(a+b)*(b-c)", "a=1", "b=2", "c=3", "--format", "json"]),
     ("explain", ["explain", "(a+b)*(b-c)", "a=1", "b=2", "c=3", "--json"]),
     ("explain", ["explain", "x*x + sin(x)", "x=1/2", "--exact", "--json"]),
+    ("explain", ["explain", "sum(W @ x)", "W=[[1,2],[3,-4]]", "x=[0.5,1]", "--json"]),
+    ("graph", ["graph", "sum(W @ x)", "W=[[1,2],[3,-4]]", "x=[0.5,1]", "--format", "json"]),
 ]
 
 
