@@ -3,7 +3,8 @@
     pip install atheris
     python fuzz/fuzz_cg.py -max_total_time=1800 fuzz/corpus fuzz/seeds
 
-The first byte picks the command and its flags; the rest, decoded as UTF-8 with
+The first byte picks the command (its low four bits) and its flags (the high
+four, --exact, --kink nan, --check, --strict); the rest, decoded as UTF-8 with
 replacement, is the program. A crash is anything but an answer or a clear
 refusal: an exit code other than 0, 1 or 2, a traceback, or "internal error".
 Every crash found becomes a test in tests/test_fuzz_regressions.py.
@@ -20,6 +21,7 @@ import atheris
 # The commands import what they need when they run: import it all here, so that
 # all of it is instrumented for coverage.
 with atheris.instrument_imports(include=["cgcli"]):
+    import cgcli.batch
     import cgcli.bindings
     import cgcli.check
     import cgcli.evaluate
@@ -45,15 +47,15 @@ COMMANDS = (
     ["eval", "--all"],
     ["graph", "--format", "json"],
 )
-FLAGS = (["--exact"], ["--kink", "nan"], ["--check"], ["--ascii"])
-BINDINGS = ["x=0.5", "y=-2", "z=0", "a=1/3", "b=3", "c=1e-3"]
+FLAGS = (["--exact"], ["--kink", "nan"], ["--check"], ["--strict"])
+BINDINGS = ["x=0.5", "y=-2", "z=0", "a=1/3", "b=3", "c=1e-3", "v=[0.5,-1,2]", "M=[[1,2],[3,4]]"]
 
 
 def arguments(data: bytes) -> list[str]:
     head = data[0] if data else 0
-    command = list(COMMANDS[head & 7])
+    command = list(COMMANDS[head & 15])
     for bit, flag in enumerate(FLAGS):
-        if head >> (3 + bit) & 1 and not (flag == ["--check"] and command[0] != "eval"):
+        if head >> (4 + bit) & 1 and not (flag == ["--check"] and command[0] != "eval"):
             command += flag
     program = data[1:].decode("utf-8", errors="replace")
     return (
