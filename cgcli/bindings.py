@@ -119,6 +119,44 @@ def parse_number(text: str, arg: str) -> float:
     return value
 
 
+def read_values(path: str) -> list[str]:
+    """Bindings from a file, as name=value texts: a JSON object of names and values
+    (numbers or arrays), or name=value lines (# starts a comment)."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) else err
+        raise UsageError(f"cannot read the values in {path}: {reason}") from None
+    if text.lstrip().startswith("{"):
+        try:
+            # Numbers stay text, so that 0.1 means 1/10 under --exact.
+            values = json.loads(text, parse_float=str, parse_int=str, parse_constant=lambda c: c)
+        except ValueError as err:
+            raise UsageError(f"{path} is not a JSON object of values: {err}") from None
+        if not isinstance(values, dict):
+            raise UsageError(f"{path} is not a JSON object of values")
+        return [
+            f"{name}={value if isinstance(value, str) else json.dumps(_floats(value))}"
+            for name, value in values.items()
+        ]
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line]
+
+
+def _floats(value):
+    """An array read with its numbers as text, with numbers again (nested lists are
+    a few levels deep: no risk in recursing)."""
+    if isinstance(value, list):
+        return [_floats(v) for v in value]
+    try:
+        return float(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
 def parse_array(text: str, arg: str):
     """[1, 2, 3] or [[1, 2], [3, 4]]: JSON's syntax, finite numbers only."""
     import json

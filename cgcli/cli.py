@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 
@@ -52,17 +53,66 @@ def _unmark(text: str | None) -> str | None:
     return text[1:] if text and text.startswith("\0") else text
 
 
+class Program:
+    """The program and the values for it, as the command line gave them."""
+
+    def __init__(self, expression, bindings, path, values_file):
+        self.expression = _unmark(expression)
+        self.bindings = [_unmark(b) for b in bindings]
+        self.path = path
+        self.values_file = values_file
+
+    def load(self, exact: bool = False) -> tuple[str, dict]:
+        """The program text and the values bound to its variables."""
+        from .bindings import parse_bindings, read_values
+        from .streams import read_source
+
+        expression, bindings, path = self.expression, list(self.bindings), self.path
+        if path is not None:
+            if expression is not None:
+                bindings.insert(0, expression)
+            unexpected = [b for b in bindings if "=" not in b]
+            if unexpected:
+                raise UsageError(
+                    f"the program comes from {path}, so '{unexpected[0]}' must be a binding "
+                    "name=number",
+                    "Give the program either as an argument or with -f, not both.",
+                )
+            source = read_source(path)
+        elif expression is None:
+            raise UsageError("no expression was given", 'Try: cg eval "(a+b)*(b-c)" a=1 b=2 c=3')
+        elif expression == "-":
+            source = read_source("-")
+        else:
+            source = expression
+        if self.values_file is not None:
+            bindings = read_values(self.values_file) + bindings
+        return source, parse_bindings(bindings, exact)
+
+
 def program_arguments(command):
-    """EXPR (or -f FILE) and the NAME=VALUE bindings, shared by every command."""
-    command = click.option(
+    """EXPR (or -f FILE), the NAME=VALUE bindings and --values FILE, shared by every
+    command, which receives them as one Program."""
+
+    @functools.wraps(command)
+    def with_program(expression, bindings, path, values_file, **options):
+        return command(Program(expression, bindings, path, values_file), **options)
+
+    with_program = click.option(
+        "--values",
+        "values_file",
+        metavar="FILE",
+        help="Read bindings from FILE: a JSON object of names and values, or name=value lines.",
+    )(with_program)
+    with_program = click.option(
         "-f",
         "--file",
         "path",
         metavar="FILE",
         help="Read the program from FILE ('-' for standard input).",
-    )(command)
-    command = click.argument("bindings", nargs=-1, metavar="[NAME=VALUE]...")(command)
-    return click.argument("expression", required=False, metavar="EXPR")(command)
+    )(with_program)
+    with_program = click.argument("bindings", nargs=-1, metavar="[NAME=VALUE]...")(with_program)
+    return click.argument("expression", required=False, metavar="EXPR")(with_program)
 
 
 def view_options(command):
@@ -99,33 +149,6 @@ def evaluation_options(command):
         is_flag=True,
         help="Compute with fractions where every op is rational (bindings may be 1/3).",
     )(command)
-
-
-def load(expression, bindings, path, exact=False) -> tuple[str, dict]:
-    """The program text and the values bound to its variables."""
-    from .bindings import parse_bindings
-    from .streams import read_source
-
-    expression = _unmark(expression)
-    bindings = [_unmark(b) for b in bindings]
-    if path is not None:
-        if expression is not None:
-            bindings.insert(0, expression)
-        unexpected = [b for b in bindings if "=" not in b]
-        if unexpected:
-            raise UsageError(
-                f"the program comes from {path}, so '{unexpected[0]}' must be a binding "
-                "name=number",
-                "Give the program either as an argument or with -f, not both.",
-            )
-        source = read_source(path)
-    elif expression is None:
-        raise UsageError("no expression was given", 'Try: cg eval "(a+b)*(b-c)" a=1 b=2 c=3')
-    elif expression == "-":
-        source = read_source("-")
-    else:
-        source = expression
-    return source, parse_bindings(bindings, exact)
 
 
 def notation_for(stream, ascii_only: bool):
@@ -179,9 +202,7 @@ def cli(traceback):
 @evaluation_options
 @view_options
 def eval_command(
-    expression,
-    bindings,
-    path,
+    program,
     as_json,
     all_nodes,
     batch,
@@ -211,11 +232,9 @@ def eval_command(
     from .streams import open_output
 
     if batch is not None:
-        return batch_command(
-            expression, bindings, path, batch, as_json, skip_bad_rows, kink, strict, output
-        )
+        return batch_command(program, batch, as_json, skip_bad_rows, kink, strict, output)
     result = run(
-        *load(expression, bindings, path, exact),
+        *program.load(exact),
         strict=strict,
         kink=kink,
         exact=exact,
@@ -253,12 +272,12 @@ def eval_command(
         warn([Notice("check", message)])
 
 
-def batch_command(expression, bindings, path, batch, as_json, skip_bad, kink, strict, output):
+def batch_command(program, batch, as_json, skip_bad, kink, strict, output):
     from . import batch as batches
     from .parse import parse
     from .streams import open_output
 
-    source, values = load(expression, bindings, path)
+    source, values = program.load()
     graph = parse(source, bound=values)
     with progress_bar(batch) as advance, open_output(output) as stream:
         summary = batches.run(
@@ -310,9 +329,7 @@ def progress_bar(path: str):
 )
 @evaluation_options
 @view_options
-def graph_command(
-    expression, bindings, path, form, depth, exact, strict, kink, precision, ascii_only, output
-):
+def graph_command(program, form, depth, exact, strict, kink, precision, ascii_only, output):
     """Draw the graph of EXPR: the output at the root, the inputs at the leaves.
 
     With values for the inputs, every node shows its value and its adjoint
@@ -328,7 +345,7 @@ def graph_command(
     from .parse import parse
     from .streams import open_output
 
-    source, values = load(expression, bindings, path, exact)
+    source, values = program.load(exact)
     graph = parse(source, bound=values)
     result = None
     if values or not graph.inputs:
@@ -364,9 +381,7 @@ def graph_command(
 @click.option("--json", "as_json", is_flag=True, help="Write the steps as JSON.")
 @evaluation_options
 @view_options
-def explain_command(
-    expression, bindings, path, as_json, exact, strict, kink, precision, ascii_only, output
-):
+def explain_command(program, as_json, exact, strict, kink, precision, ascii_only, output):
     """Write out both passes over EXPR, step by step, with the numbers filled in.
 
     The forward pass computes each node from its inputs; the backward pass
@@ -381,7 +396,7 @@ def explain_command(
     from .explain import explain
     from .streams import open_output
 
-    result = run(*load(expression, bindings, path, exact), strict=strict, kink=kink, exact=exact)
+    result = run(*program.load(exact), strict=strict, kink=kink, exact=exact)
     warn(result.notices)
     with open_output(output) as stream:
         notation = notation_for(stream, ascii_only)

@@ -170,7 +170,8 @@ def evaluate(
         notices += _diagnose(graph, forward_values, adjoints, active, kinked)
     notices += [
         Notice(
-            "unused", f"the expression does not use '{name}', so {name}={values[name]} is ignored"
+            "unused",
+            f"the expression does not use '{name}', so {name}={_num(values[name])} is ignored",
         )
         for name in values
         if name not in graph.inputs
