@@ -134,6 +134,12 @@ def run(
 ) -> Summary:
     """Evaluate every row of the file at `path` and write one row a point to `stream`."""
     check_batchable(graph)
+    arrays = [name for name in graph.inputs if np.ndim(bindings.get(name, 0))]
+    if arrays:
+        raise UsageError(
+            f"--batch takes numbers, and {', '.join(arrays)} is bound to an array",
+            "Each row of the batch gives a number for each input.",
+        )
     needed = [name for name in graph.inputs if name not in bindings]
     summary = Summary()
     top = graph.nodes[graph.output].name

@@ -94,6 +94,14 @@ def explain(result, notation: Notation | None = None, precision: int | None = No
     return {"output": top, "forward": forward, "backward": backward}
 
 
+def partial(op: Op, p: int) -> str:
+    """The formula of d(op)/d(argument p); an op of any number of arguments ([a, b, c])
+    has one formula for all, in the argument's position i."""
+    if op.args:
+        return op.partials[p]
+    return substitute(op.partials[0], {"i": str(p)})
+
+
 def _step(name, formula, numbers, value) -> dict:
     return {"node": name, "formula": formula, "numbers": numbers, "value": value}
 
@@ -123,8 +131,8 @@ def _local(graph, result, k, i, notation, number, label) -> dict:
         value = sum(
             unbroadcast(local_partial(op, p, z, args, False, attrs, g), shape) for p in positions
         )
-    formula = " + ".join(notation.text(substitute(op.partials[p], names)) for p in positions)
-    numeric = " + ".join(notation.text(substitute(op.partials[p], numbers)) for p in positions)
+    formula = " + ".join(notation.text(substitute(partial(op, p), names)) for p in positions)
+    numeric = " + ".join(notation.text(substitute(partial(op, p), numbers)) for p in positions)
     if vjp and op.elementwise:  # broadcasting: G times the local partial, summed back
         formula = f"sum({names['G']} {notation.times} {formula})"
         numeric = f"sum({numbers['G']} {notation.times} {numeric})"

@@ -105,7 +105,7 @@ def indexed(shape: tuple, key=()) -> tuple:
     view = np.lib.stride_tricks.as_strided(np.zeros(1), shape=shape, strides=(0,) * len(shape))
     try:
         return view[key].shape
-    except IndexError as err:
+    except (IndexError, ValueError) as err:  # out of range, or a slice step of 0
         raise ShapeError(f"cannot index an array of shape {show(shape)}: {err}") from None
 
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sys
+import tempfile
 
 import atheris
 
@@ -37,6 +39,9 @@ with atheris.instrument_imports(include=["cgcli"]):
     import cgcli.streams  # noqa: F401
     from cgcli.cli import main
 
+POINTS = os.path.join(tempfile.mkdtemp(), "points.csv")
+with open(POINTS, "w") as _points:
+    _points.write("x,y,z\n0.5,-2,0\n1,2,3\n-0.25,0,1e-3\n")
 COMMANDS = (
     ["eval"],
     ["eval", "--json"],
@@ -46,7 +51,16 @@ COMMANDS = (
     ["explain", "--json"],
     ["eval", "--all"],
     ["graph", "--format", "json"],
+    ["eval", "--jacobian"],
+    ["eval", "--jacobian", "--json"],
+    ["eval", "--batch", POINTS],
+    ["eval", "--batch", POINTS, "--json", "--skip-bad-rows"],
+    ["graph", "--ascii"],
+    ["graph", "--format", "mermaid"],
+    ["explain", "--ascii"],
+    ["eval", "--precision", "3"],
 )
+assert len(COMMANDS) == 16
 FLAGS = (["--exact"], ["--kink", "nan"], ["--check"], ["--strict"])
 BINDINGS = ["x=0.5", "y=-2", "z=0", "a=1/3", "b=3", "c=1e-3", "v=[0.5,-1,2]", "M=[[1,2],[3,4]]"]
 

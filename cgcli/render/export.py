@@ -58,7 +58,8 @@ def dot(graph, result=None, notation: Notation | None = None, precision=None) ->
             # Where argument order matters, the edge says which argument it is.
             ordered = len(node.inputs) > 1 and node.op.symbol not in ("+", "*")
             for position, i in enumerate(node.inputs):
-                edge = f' [label="{node.op.args[position]}"]' if ordered else ""
+                name = node.op.args[position] if node.op.args else str(position)
+                edge = f' [label="{name}"]' if ordered else ""
                 out.append(f"  n{i} -> n{node.id}_op{edge};")
     out.append("}")
     return "\n".join(out) + "\n"
