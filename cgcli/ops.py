@@ -274,7 +274,8 @@ OPS: dict[str, Op] = {op.name: op for op in [
     _op("index", "x", lambda x, key=(): x[key], (r.index_vjp,), ("G at [key], 0 elsewhere",),
         call="", params={"key": ()}, shape=lambda s, key=(): shapes.indexed(s, key),
         template=lambda xs, key=(): f"{xs[0]}[{_subscripts(key)}]", **ARRAY),
-    Op("stack", (), lambda *xs: np.stack(xs), r.EachArgument(lambda g, p: g[p]), ("G[i]",),  # i: the argument's place
+    # [a, b, c]: any number of arguments, so one formula, in the argument's place i.
+    Op("stack", (), lambda *xs: np.stack(xs), r.EachArgument(lambda g, p: g[p]), ("G[i]",),
        call="", shape=shapes.stacked, template=lambda xs: f"[{', '.join(xs)}]", **ARRAY),
 ]}
 # fmt: on
