@@ -92,9 +92,18 @@ def main():
     print(f"{'hand-written numpy':32}{t_hand:10.4f}{1.0:8.2f}")
     print(f"{'cg (cgcli.batch.evaluate_points)':32}{t_cg:10.4f}{t_cg / t_hand:8.2f}")
 
+    print()
+    print("cg eval --batch points.csv -o out.csv, end to end (a fresh process)")
+    print(f"{'rows':>12}{'seconds':>10}{'rows/s':>12}{'peak MiB':>10}")
+    for count, seconds, peak in cli_rows(x, y, [n // 10, n]):
+        print(f"{count:12,}{seconds:10.2f}{count / seconds:12,.0f}{peak:10.0f}")
+
+
+def cli_rows(x, y, counts: list[int]) -> list[tuple[int, float, float]]:
+    """(rows, seconds, peak MiB) of `cg eval --batch` on CSV files of these many rows."""
+    rows = []
     with tempfile.TemporaryDirectory() as folder:
-        rows = []
-        for count in (n // 10, n):
+        for count in counts:
             path = os.path.join(folder, f"points-{count}.csv")
             with open(path, "w") as handle:
                 handle.write("x,y\n")
@@ -105,11 +114,7 @@ def main():
                     handle.write("".join(f"{a!r},{b!r}\n" for a, b in rows_))
             seconds, peak = cli(path, os.path.join(folder, "out.csv"))
             rows.append((count, seconds, peak))
-    print()
-    print("cg eval --batch points.csv -o out.csv, end to end (a fresh process)")
-    print(f"{'rows':>12}{'seconds':>10}{'rows/s':>12}{'peak MiB':>10}")
-    for count, seconds, peak in rows:
-        print(f"{count:12,}{seconds:10.2f}{count / seconds:12,.0f}{peak:10.0f}")
+    return rows
 
 
 if __name__ == "__main__":

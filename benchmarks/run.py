@@ -10,7 +10,8 @@ W2 wide: sum over i of sin(x_i)*x_{i+1} + exp(-x_i^2)/(1+x_i^2), n = 100, 1,000,
    end with the program in a file (-f) and the values in a file (--values).
 W3 deep: sin(sin(...x...)) and ((x*x+1)*x+1)..., D = 10^3 .. 10^6, from a file, x =
    0.5: seconds and peak memory of a fresh process, and at D = 10^5 beside Lark.
-W4 batch: benchmarks/batch.py's comparison with hand-written numpy, one thread.
+W4 batch: benchmarks/batch.py's comparison with hand-written numpy, one thread; and
+   `cg eval --batch` on 10^5 and 10^6 CSV rows, in and out: rows a second, peak memory.
 
 Every ratio is of two timings taken in this run: these machines are shared and noisy.
 --quick stops W2 at 1,000 and W3 at 10^5 and runs fewer repeats.
@@ -211,7 +212,7 @@ def deep_rows(depths: list[int], folder: str) -> list[tuple]:
 def batch_rows(points: int, repeat: int) -> list[tuple]:
     sys.path.insert(0, HERE)
     import numpy as np
-    from batch import by_hand  # benchmarks/batch.py
+    from batch import by_hand, cli_rows  # benchmarks/batch.py
 
     from cgcli.batch import evaluate_points
     from cgcli.parse import parse
@@ -221,10 +222,22 @@ def batch_rows(points: int, repeat: int) -> list[tuple]:
     graph = parse("sin(x)*exp(-y^2) + log(1+x^2)")
     t_hand = best(lambda: by_hand(x, y), repeat)
     t_cg = best(lambda: evaluate_points(graph, {"x": x, "y": y}), repeat)
-    return [
+    rows = [
         ("W4", f"{points:,} points: hand-written numpy", t_hand, 1.0, ""),
         ("W4", f"{points:,} points: cg batch (library)", t_cg, t_cg / t_hand, "<= 1.0"),
     ]
+    for count, seconds, peak in cli_rows(x, y, [points // 10, points]):
+        rows.append(
+            (
+                "CLI",
+                f"--batch {count:,} CSV rows in and out: {count / seconds:,.0f} rows/s, "
+                f"peak {peak:.0f} MiB",
+                seconds,
+                None,
+                "flat memory",
+            )
+        )
+    return rows
 
 
 def main():

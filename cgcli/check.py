@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from .evaluate import active_nodes, forward
-from .exact import to_float
+from .values import to_float
 
 RELATIVE = 1e-6
 ABSOLUTE = 1e-10

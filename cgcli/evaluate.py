@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from fractions import Fraction
 
 import numpy as np
 
 from .errors import EvaluationError, SourceError, UsageError
-from .exact import local_partial, to_float
 from .graph import CONST, INPUT, Graph
 from .ops import EXACT_BITS
 from .shapes import ShapeError, show, unbroadcast
+from .values import is_fraction, to_float
 
 
 class Notice:
@@ -86,6 +85,8 @@ class Result:
         if self.adjoints[i] is not None:
             return self.adjoints[i]
         if self.exact:
+            from fractions import Fraction
+
             return Fraction(0)
         shape = np.shape(self.values[i])
         return np.zeros(shape) if shape else np.float64(0.0)
@@ -206,7 +207,9 @@ def _jacobians(graph: Graph, values: list, active, kinked) -> tuple[list, dict]:
     return [None] * len(graph.nodes), jacobians
 
 
-def _fraction(value) -> Fraction:
+def _fraction(value):
+    from fractions import Fraction
+
     return value if type(value) is Fraction else Fraction(value)
 
 
@@ -232,7 +235,7 @@ def find_kinks(graph: Graph, values: list, active: list[bool]) -> list[KinkHit]:
                 mask = kink.where(*args) == 0
             except (TypeError, AttributeError):  # a rule for floats meeting Fractions
                 mask = kink.where(*[to_float(a) for a in args]) == 0
-            if np.any(mask):
+            if mask.any() if isinstance(mask, np.ndarray) else mask:
                 hits.append(KinkHit(i, kink, mask))
     hits.reverse()
     return hits
@@ -296,8 +299,13 @@ def active_nodes(graph: Graph) -> list[bool]:
     """Which nodes depend on an input: only they receive adjoints."""
     active = [False] * len(graph.nodes)
     for node in graph.nodes:
-        if node.inputs:
-            active[node.id] = any(active[i] for i in node.inputs)
+        ins = node.inputs
+        if len(ins) == 1:
+            active[node.id] = active[ins[0]]
+        elif len(ins) == 2:
+            active[node.id] = active[ins[0]] or active[ins[1]]
+        elif ins:
+            active[node.id] = any(active[i] for i in ins)
         else:
             active[node.id] = node.op == INPUT
     return active
@@ -351,9 +359,17 @@ def backward(
 def _finite(value) -> bool:
     if type(value) is np.float64:
         return math.isfinite(value)
-    if type(value) is Fraction:
+    if is_fraction(value):
         return True
     return bool(np.isfinite(value).all())
+
+
+def _all_finite(items: list) -> bool:
+    """Whether every number is finite: one C loop (fsum) for a list of scalars."""
+    try:
+        return math.isfinite(math.fsum(items))
+    except (TypeError, ValueError, OverflowError):  # arrays, inf - inf, huge Fractions
+        return all(_finite(v) for v in items)
 
 
 def _diagnose(
@@ -362,7 +378,7 @@ def _diagnose(
     """Where a non-finite value or derivative first appears, one notice per origin."""
     notices = []
     nodes = graph.nodes
-    finite = [_finite(v) for v in values]
+    finite = [True] * len(values) if _all_finite(values) else [_finite(v) for v in values]
     for node in nodes:
         if not finite[node.id] and all(finite[i] for i in node.inputs):
             notices.append(
@@ -373,10 +389,12 @@ def _diagnose(
                     node.id,
                 )
             )
-    if all(_finite(a) for a in adjoints if a is not None):
+    if _all_finite([a for a in adjoints if a is not None]):
         return notices
     # Recompute each local derivative along the reverse pass to find where an
     # adjoint stopped being finite: a finite cotangent times a non-finite partial.
+    from .exact import local_partial
+
     output = nodes[graph.output].name
     found = False
     for i in range(graph.output, -1, -1):
@@ -387,7 +405,7 @@ def _diagnose(
         raw = [values[j] for j in node.inputs]
         for p, j in enumerate(node.inputs):
             if active[j]:
-                local = local_partial(node.op, p, values[i], raw, type(g) is Fraction, node.attrs)
+                local = local_partial(node.op, p, values[i], raw, is_fraction(g), node.attrs)
                 by_policy = ""
                 if i in kinked and _finite(local):
                     local = _nan_at_kinks(local, kinked[i], p)

@@ -15,6 +15,7 @@ import numpy as np
 
 from .graph import INPUT
 from .ops import EXACT_BITS
+from .values import to_float
 
 DECIMAL = re.compile(r"([+-]?)([0-9]*)\.?([0-9]*)(?:[eE]([+-]?[0-9]+))?\Z")
 
@@ -38,15 +39,6 @@ def is_exact(value) -> bool:
 
 def small(value: Fraction) -> bool:
     return max(value.numerator.bit_length(), value.denominator.bit_length()) <= EXACT_BITS
-
-
-def to_float(value) -> np.float64:
-    if type(value) is Fraction:
-        try:
-            return np.float64(float(value))
-        except OverflowError:
-            return np.float64(np.inf if value > 0 else -np.inf)
-    return value
 
 
 def forward(graph, values) -> tuple[list, list[int]]:

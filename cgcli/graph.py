@@ -7,7 +7,6 @@ graph is a plain loop over the list or its reverse.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 
@@ -61,7 +60,8 @@ class Graph:
         self.nodes: list[Node] = []
         self.inputs: dict[str, int] = {}  # name -> node id, in order of first use
         self.output: int | None = None
-        self.arrays = False  # an array op or array constant: shapes are checked first
+        # An array op or array constant (the parser says so): shapes are checked first.
+        self.arrays = False
 
     def add(
         self, op, inputs=(), name=None, value=None, position=None, literal=None, attrs=None
@@ -73,8 +73,6 @@ class Graph:
                 "Split it, or compute its parts separately.",
             )
         nodes.append(Node(len(nodes), op, inputs, name, value, position, literal, attrs))
-        if isinstance(value, np.ndarray) or (isinstance(op, Op) and not op.elementwise):
-            self.arrays = True
         return len(nodes) - 1
 
     def add_input(self, name: str, position=None) -> int:
@@ -156,5 +154,7 @@ def _literal(node: Node) -> str:
     if node.name in ("pi", "e") and node.value == {"pi": math.pi, "e": math.e}[node.name]:
         return node.name
     if isinstance(node.value, np.ndarray):
+        import json
+
         return json.dumps(node.value.tolist())  # repr of each float: exact
     return repr(float(node.value))

@@ -180,7 +180,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
         exact_vjp=(r.qpow_dx, r.qpow_dy),
         kinks=(Kink("x = 0", lambda x, y: x, "the derivative in y is taken as 0 for y >= 0, as "
                     "PyTorch and JAX do (x^y log(x) would be 0*inf); -inf for y < 0", (1,)),
-               Kink("x = 0, y < 1", lambda x, y: np.where(y < 1, x, 1.0),
+               Kink("x = 0, y < 1", lambda x, y: x * (y < 1) + (y >= 1),  # 0 just there
                     "the derivative in x is y*0^(y-1): inf for 0 < y < 1, 0 for y = 0", (0,)))),
     _op("neg", "x", np.negative,
         (lambda g, z, x: -g,),

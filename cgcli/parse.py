@@ -142,9 +142,10 @@ class _Builder:
             "whole": self.whole,
             "negative_whole": lambda token: -self.whole(token),
             **listing,
+            "matmul": self.matmul,
             **{
                 name: (lambda op: lambda x, y: add(op, (x, y)))(OPS[name])
-                for name in ("add", "sub", "mul", "div", "pow", "matmul")
+                for name in ("add", "sub", "mul", "div", "pow")
             },
         }
 
@@ -205,6 +206,14 @@ class _Builder:
         ops = FUNCTIONS.get(name)
         if ops is None:
             raise self._unknown(token, name)
+        first = ops[0]
+        if (
+            len(ops) == 1
+            and first.elementwise
+            and len(args) == first.arity
+            and all(type(a) is int for a in args)
+        ):  # sin(x), atan2(y, x): the common case
+            return self.graph.add(first, tuple(args), position=token.start("NAME"))
         positional = [a for a in args if not isinstance(a, Keyword)]
         keywords = [a for a in args if isinstance(a, Keyword)]
         if (keywords and not isinstance(args[-1], Keyword)) or any(
@@ -236,6 +245,8 @@ class _Builder:
             value = self._setting(keyword.token, name, key, keyword.node)
             settings[key] = tuple(np.ravel(value).astype(int)) if key == "shape" else value
         self._drop_settings(extra + [k.node for k in keywords])
+        if not op.elementwise:
+            self.graph.arrays = True
         return self.graph.add(
             op, tuple(positional[: op.arity]), position=token.start("NAME"), attrs=settings or None
         )
@@ -298,10 +309,17 @@ class _Builder:
                     self.literals.discard(i)
             node = self.graph.add(CONST, name=_array_text(value), value=value, position=position)
             self.literals.add(node)
+            self.graph.arrays = True
             return node
+        self.graph.arrays = True
         return self.graph.add(OPS["stack"], tuple(items))
 
+    def matmul(self, x: int, y: int) -> int:
+        self.graph.arrays = True
+        return self.graph.add(OPS["matmul"], (x, y))
+
     def index(self, x: int, subscripts: list) -> int:
+        self.graph.arrays = True
         return self.graph.add(OPS["index"], (x,), attrs={"key": tuple(subscripts)})
 
     def attribute(self, x: int, token) -> int:
@@ -311,6 +329,7 @@ class _Builder:
                 f"unknown attribute .{token['NAME']}",
                 "x.T is the transpose of x; it is the only attribute.",
             )
+        self.graph.arrays = True
         return self.graph.add(OPS["transpose"], (x,))
 
     def neg(self, x: int) -> int:

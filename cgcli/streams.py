@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from contextlib import contextmanager
 
 from .errors import UsageError
@@ -48,6 +47,8 @@ def open_output(path: str | None):
         yield sys.stdout
         sys.stdout.flush()  # now, so that a closed pipe is noticed here and not at exit
         return
+    import tempfile
+
     target = os.path.abspath(path)
     try:
         fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".cg-", suffix=".tmp")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import numpy as np
+
+from ..values import is_fraction
 
 FRACTION_WIDTH = 40  # longer exact values print as 17 digits and their length
 
 
-def _long_fraction(value: Fraction, precision: int | None) -> str:
+def _long_fraction(value, precision: int | None) -> str:
     """An exact value too long to read: its leading digits, and how long it is."""
     from decimal import Context
 
@@ -30,7 +31,7 @@ def fmt(value, precision: int | None = None, exact: bool = False) -> str:
     """
     if isinstance(value, np.ndarray) and value.ndim:
         return array(value, precision, width=None)
-    if type(value) is Fraction:
+    if is_fraction(value):
         text = str(value)
         return text if len(text) <= FRACTION_WIDTH else _long_fraction(value, precision)
     if exact:

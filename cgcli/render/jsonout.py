@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from fractions import Fraction
 
 import numpy as np
 
-from ..exact import to_float
 from ..graph import CONST, INPUT
+from ..values import is_fraction, to_float
 
 SCHEMA = 1
 
@@ -33,7 +32,7 @@ def number(value):
 
 def exact(value):
     """An exact value as a string ("2421/98", "3"), or None when it is a float."""
-    return str(value) if type(value) is Fraction else None
+    return str(value) if is_fraction(value) else None
 
 
 def document(result, checks=None) -> dict:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from ..exact import to_float
 from ..graph import CONST, INPUT
 from ..shapes import show as show_shape
+from ..values import is_fraction, to_float
 from . import Notation, array, fmt
 
 TITLE_WIDTH = 60
@@ -90,7 +88,7 @@ def number(value, precision, exact) -> str:
     if np.ndim(value):
         return array(value, precision, width=40)
     text = fmt(value, precision, exact)
-    if type(value) is Fraction and value.denominator != 1:
+    if is_fraction(value) and value.denominator != 1:
         text += f" ({fmt(to_float(value), precision)})"
     return text
 
