@@ -18,8 +18,10 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .diagnose import Notice
 from .errors import EvaluationError, UsageError
-from .evaluate import Notice, active_nodes, backward, find_kinks, forward
+from .evaluate import active_nodes, backward, forward
+from .kinks import find_kinks
 
 CHUNK = 8192  # rows a pass: the intermediate arrays of a chunk stay in cache
 DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*\Z")

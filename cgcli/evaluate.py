@@ -6,41 +6,16 @@ never on the nodes, so evaluating a graph twice gives the same answer twice.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import numpy as np
 
-from .errors import EvaluationError, SourceError, UsageError
-from .graph import CONST, INPUT, Graph
+from .diagnose import Notice, describe, diagnose, number, unbound
+from .errors import EvaluationError, UsageError
+from .graph import INPUT, Graph
+from .kinks import KinkHit, describe_kink, find_kinks, nan_at_kinks
 from .ops import EXACT_BITS
 from .shapes import ShapeError, show, unbroadcast
-from .values import is_fraction, to_float
-
-
-class Notice:
-    """A warning about the result: what happened and at which node."""
-
-    __slots__ = ("kind", "message", "node")
-
-    def __init__(self, kind: str, message: str, node: int | None = None):
-        self.kind = kind  # "value", "derivative" (not finite), "unused" (a binding)
-        self.message = message
-        self.node = node
-
-    def __repr__(self):
-        return f"Notice({self.kind!r}, {self.message!r})"
-
-
-class KinkHit:
-    """A node evaluated where its op is not differentiable, and the convention applied."""
-
-    __slots__ = ("node", "kink", "mask")
-
-    def __init__(self, node: int, kink, mask):
-        self.node = node
-        self.kink = kink  # the Kink of the op table
-        self.mask = mask  # where (elementwise) the point is hit
 
 
 class Result:
@@ -112,7 +87,7 @@ def evaluate(
     """
     missing = [name for name in graph.inputs if name not in values]
     if missing:
-        raise _unbound(graph, missing)
+        raise unbound(graph, missing)
     arrays = graph.arrays or any(isinstance(values[n], np.ndarray) for n in graph.inputs)
     if arrays:
         shapes = infer_shapes(graph, values)
@@ -139,7 +114,7 @@ def evaluate(
             inputs = {name: _fraction(values[name]) for name in graph.inputs}
             forward_values, capped = rational.forward(graph, inputs)
             for i in capped[:1]:  # where it first happened; what follows is float anyway
-                where = _describe(graph, graph.nodes[i], forward_values)
+                where = describe(graph, graph.nodes[i], forward_values)
                 notices.append(
                     Notice(
                         "exact",
@@ -163,16 +138,16 @@ def evaluate(
             kinked[hit.node].append(hit)
         jacobians = None
         if exact:
-            adjoints = rational.backward(graph, forward_values, active, kinked, _nan_at_kinks)
+            adjoints = rational.backward(graph, forward_values, active, kinked, nan_at_kinks)
         elif np.ndim(forward_values[graph.output]):
             adjoints, jacobians = _jacobians(graph, forward_values, active, kinked)
         else:
             adjoints = backward(graph, forward_values, active, kinked)
-        notices += _diagnose(graph, forward_values, adjoints, active, kinked)
+        notices += diagnose(graph, forward_values, adjoints, active, kinked)
     notices += [
         Notice(
             "unused",
-            f"the expression does not use '{name}', so {name}={_num(values[name])} is ignored",
+            f"the expression does not use '{name}', so {name}={number(values[name])} is ignored",
         )
         for name in values
         if name not in graph.inputs
@@ -211,52 +186,6 @@ def _fraction(value):
     from fractions import Fraction
 
     return value if type(value) is Fraction else Fraction(value)
-
-
-def find_kinks(graph: Graph, values: list, active: list[bool]) -> list[KinkHit]:
-    """The nodes on the way to the output evaluated exactly at a kink of their op,
-    where the partial derivative the kink concerns is one that is needed."""
-    needed = [False] * len(graph.nodes)
-    needed[graph.output] = True
-    hits = []
-    for i in range(graph.output, -1, -1):
-        if not needed[i]:
-            continue
-        node = graph.nodes[i]
-        for j in node.inputs:
-            needed[j] = True
-        if not node.inputs or not node.op.kinks:
-            continue
-        args = [values[j] for j in node.inputs]
-        for kink in node.op.kinks:
-            if not any(active[node.inputs[p]] for p in kink.args):
-                continue
-            try:
-                mask = kink.where(*args) == 0
-            except (TypeError, AttributeError):  # a rule for floats meeting Fractions
-                mask = kink.where(*[to_float(a) for a in args]) == 0
-            if mask.any() if isinstance(mask, np.ndarray) else mask:
-                hits.append(KinkHit(i, kink, mask))
-    hits.reverse()
-    return hits
-
-
-def describe_kink(graph: Graph, hit: KinkHit) -> str:
-    node = graph.nodes[hit.node]
-    point = graph.in_terms_of_inputs(node, hit.kink.point)
-    return f"{node.name} = {graph.definition(node)} is evaluated at {point}"
-
-
-def _nan_at_kinks(contribution, hits: list[KinkHit], position: int):
-    """--kink nan: the partial derivatives a kink concerns become NaN where it is hit."""
-    for hit in hits:
-        if position in hit.kink.args:
-            contribution = np.where(
-                hit.mask,
-                np.nan,
-                to_float(contribution),
-            )
-    return contribution
 
 
 def forward(graph: Graph, values: Mapping[str, float]) -> list:
@@ -346,7 +275,7 @@ def backward(
                 else:
                     contribution = node.op.vjp[p](g, z, *args)
                 if kinked and i in kinked:
-                    contribution = _nan_at_kinks(contribution, kinked[i], p)
+                    contribution = nan_at_kinks(contribution, kinked[i], p)
                 if type(contribution) is not np.float64 and np.shape(contribution) != np.shape(
                     args[p]
                 ):
@@ -354,122 +283,3 @@ def backward(
                 previous = adjoint[j]
                 adjoint[j] = contribution if previous is None else previous + contribution
     return adjoint
-
-
-def _finite(value) -> bool:
-    if type(value) is np.float64:
-        return math.isfinite(value)
-    if is_fraction(value):
-        return True
-    return bool(np.isfinite(value).all())
-
-
-def _all_finite(items: list) -> bool:
-    """Whether every number is finite: one C loop (fsum) for a list of scalars."""
-    try:
-        return math.isfinite(math.fsum(items))
-    except (TypeError, ValueError, OverflowError):  # arrays, inf - inf, huge Fractions
-        return all(_finite(v) for v in items)
-
-
-def _diagnose(
-    graph: Graph, values: list, adjoints: list, active: list[bool], kinked: dict
-) -> list[Notice]:
-    """Where a non-finite value or derivative first appears, one notice per origin."""
-    notices = []
-    nodes = graph.nodes
-    finite = [True] * len(values) if _all_finite(values) else [_finite(v) for v in values]
-    for node in nodes:
-        if not finite[node.id] and all(finite[i] for i in node.inputs):
-            notices.append(
-                Notice(
-                    "value",
-                    f"{_describe(graph, node, values)} is "
-                    f"{_num(values[node.id])}{_at(graph, node, values)}",
-                    node.id,
-                )
-            )
-    if _all_finite([a for a in adjoints if a is not None]):
-        return notices
-    # Recompute each local derivative along the reverse pass to find where an
-    # adjoint stopped being finite: a finite cotangent times a non-finite partial.
-    from .exact import local_partial
-
-    output = nodes[graph.output].name
-    found = False
-    for i in range(graph.output, -1, -1):
-        g = adjoints[i]
-        node = nodes[i]
-        if g is None or not node.inputs or not _finite(g):
-            continue
-        raw = [values[j] for j in node.inputs]
-        for p, j in enumerate(node.inputs):
-            if active[j]:
-                local = local_partial(node.op, p, values[i], raw, is_fraction(g), node.attrs)
-                by_policy = ""
-                if i in kinked and _finite(local):
-                    local = _nan_at_kinks(local, kinked[i], p)
-                    by_policy = " (--kink nan)"
-                if not _finite(local):
-                    found = True
-                    name = nodes[j].name
-                    notices.append(
-                        Notice(
-                            "derivative",
-                            f"the derivative of {_describe(graph, node, values)} with respect to "
-                            f"{name} is {_num(local)}{_at(graph, node, values)}{by_policy}, so "
-                            f"d{output}/d{name} is {_num(adjoints[j])}",
-                            node.id,
-                        )
-                    )
-    if not found:
-        first = next(
-            i
-            for i in range(graph.output, -1, -1)
-            if adjoints[i] is not None and not _finite(adjoints[i])
-        )
-        notices.append(
-            Notice(
-                "derivative",
-                f"d{output}/d{nodes[first].name} overflows to {_num(adjoints[first])}",
-                first,
-            )
-        )
-    return notices
-
-
-def _describe(graph: Graph, node, values) -> str:
-    if node.op in (INPUT, CONST):
-        return node.name
-    return f"{node.name} = {graph.definition(node)}"
-
-
-def _at(graph: Graph, node, values) -> str:
-    shown = []
-    for i in dict.fromkeys(node.inputs):
-        arg = graph.nodes[i]
-        if arg.op != CONST:
-            shown.append(f"{arg.name} = {_num(values[i])}")
-    return " at " + ", ".join(shown) if shown else ""
-
-
-def _num(value) -> str:
-    from .render import fmt
-
-    return fmt(value)
-
-
-def _unbound(graph: Graph, missing: list[str]) -> SourceError:
-    first = graph.nodes[graph.inputs[missing[0]]]
-    names = ", ".join(missing)
-    plural = len(missing) > 1
-    return SourceError(
-        graph.source,
-        first.position or 0,
-        f"no value for {'the variables' if plural else 'the variable'} {names}",
-        "Give "
-        + ("each" if plural else "it")
-        + " a value after the expression, as in "
-        + " ".join(f"{m}=1" for m in missing[:4])
-        + ".",
-    )

@@ -8,6 +8,7 @@ was edited and not regenerated), the tables are rebuilt in memory with Lark.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import zlib
@@ -173,21 +174,25 @@ class Parser:
     def parse(self, text: str, actions: dict):
         """Parse `text`; `actions` maps rule names to callables taking the kept children.
 
-        Tokens reach actions as `re.Match` objects (type in `lastgroup`).
+        Tokens reach actions as `re.Match` objects (type in `lastgroup`). The end of
+        the text is one more token, $END, which only reduces.
         """
         states = self.states
         rules = self._reducers(actions)
+        end = self.end
         stack = [self.start]
         values = []
         append = values.append
         previous = None
-        for match in self.pattern.finditer(text):
+        for match in itertools.chain(self.pattern.finditer(text), (_End(len(text)),)):
             kind = match.lastgroup
             while True:
                 code = states[stack[-1]].get(kind)
                 if code is None:
                     if kind == SOFT_SEPARATOR:
                         break
+                    if stack[-1] == end:  # the whole text read, and a program
+                        return values[-1] if values else None
                     raise self._error(match, kind, stack[-1], previous)
                 if code >= 0:
                     stack.append(code)
@@ -207,31 +212,11 @@ class Parser:
                 stack.append(states[stack[-1]][origin])
             if kind != SOFT_SEPARATOR or code is not None:
                 previous = match
-        end = self.end
-        while stack[-1] != end:
-            code = states[stack[-1]].get("$END")
-            if code is None or code >= 0:
-                raise self._error(None, "$END", stack[-1], previous, len(text))
-            origin, size, fn = rules[~code]
-            if fn is None:
-                del stack[-1]
-            else:
-                if size:
-                    kids = values[-size:]
-                    del values[-size:]
-                    del stack[-size:]
-                else:
-                    kids = []
-                append(fn(kids))
-            stack.append(states[stack[-1]][origin])
-        return values[-1] if values else None
+        raise AssertionError("the $END token always ends the loop")  # pragma: no cover
 
-    def _error(self, match, kind, state, previous, position=None):
+    def _error(self, match, kind, state, previous):
         expected = {s for s in self.states[state] if s in self.terminal_names or s == "$END"}
-        if match is not None:
-            token = (kind, match.group(kind), match.start(kind))
-        else:
-            token = (kind, "", position)
+        token = (kind, match.group(kind), match.start(kind))
         before = None
         if previous is not None:
             before = (
@@ -240,6 +225,21 @@ class Parser:
                 previous.start(previous.lastgroup),
             )
         return SyntaxErrorAt(token, expected, before)
+
+
+class _End:
+    """The end of the text, as a token: it answers what a match is asked."""
+
+    lastgroup = "$END"
+
+    def __init__(self, position: int):
+        self.position = position
+
+    def group(self, kind=None) -> str:
+        return ""
+
+    def start(self, kind=None) -> int:
+        return self.position
 
 
 def _discard(kids):

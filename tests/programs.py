@@ -54,18 +54,22 @@ def binary(op: str, left: Term, right: Term) -> Term:
     return Term(text, level, expr)
 
 
+# cg's functions that SymPy spells differently (the others have the same name).
+SYMPY_FUNCTIONS = {
+    "relu": lambda u: sp.Max(u, 0),
+    "sigmoid": lambda u: 1 / (1 + sp.exp(-u)),
+    "softplus": lambda u: sp.log(1 + sp.exp(u)),
+    "log2": lambda u: sp.log(u, 2),
+    "log10": lambda u: sp.log(u, 10),
+    "min": sp.Min,
+    "max": sp.Max,
+    "abs": sp.Abs,
+    "pow": lambda u, v: u**v,
+}
+
+
 def call(name: str, *args: Term) -> Term:
-    meaning = {
-        "relu": lambda u: sp.Max(u, 0),
-        "sigmoid": lambda u: 1 / (1 + sp.exp(-u)),
-        "softplus": lambda u: sp.log(1 + sp.exp(u)),
-        "log2": lambda u: sp.log(u, 2),
-        "log10": lambda u: sp.log(u, 10),
-        "min": sp.Min,
-        "max": sp.Max,
-        "abs": sp.Abs,
-        "pow": lambda u, v: u**v,
-    }.get(name) or getattr(sp, name)
+    meaning = SYMPY_FUNCTIONS.get(name) or getattr(sp, name)
     text = f"{name}({', '.join(a.text for a in args)})"
     return Term(text, ATOM, meaning(*(a.expr for a in args)))
 

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import sympy as sp
+from programs import SYMPY_FUNCTIONS
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
 import cgcli
@@ -97,15 +98,7 @@ SYMPY_NAMES = {
     "x": X,
     "y": Y,
     "z": Z,
-    "relu": lambda u: sp.Max(u, 0),
-    "sigmoid": lambda u: 1 / (1 + sp.exp(-u)),
-    "softplus": lambda u: sp.log(1 + sp.exp(u)),
-    "log2": lambda u: sp.log(u, 2),
-    "log10": lambda u: sp.log(u, 10),
-    "min": sp.Min,
-    "max": sp.Max,
-    "abs": sp.Abs,
-    "pow": lambda u, v: u**v,
+    **SYMPY_FUNCTIONS,
     "atan2": sp.atan2,
     "e": sp.E,
     "pi": sp.pi,

@@ -1,0 +1,146 @@
+"""Where a value or a derivative stops being finite, said in words: one notice per
+origin, naming the node, its inputs' values, and the local partial to blame."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import SourceError
+from .graph import CONST, INPUT, Graph
+from .kinks import nan_at_kinks
+from .values import is_fraction
+
+
+class Notice:
+    """A warning about the result: what happened and at which node."""
+
+    __slots__ = ("kind", "message", "node")
+
+    def __init__(self, kind: str, message: str, node: int | None = None):
+        self.kind = kind  # "value", "derivative" (not finite), "unused" (a binding)
+        self.message = message
+        self.node = node
+
+    def __repr__(self):
+        return f"Notice({self.kind!r}, {self.message!r})"
+
+
+def _finite(value) -> bool:
+    if type(value) is np.float64:
+        return math.isfinite(value)
+    if is_fraction(value):
+        return True
+    return bool(np.isfinite(value).all())
+
+
+def _all_finite(items: list) -> bool:
+    """Whether every number is finite: one C loop (fsum) for a list of scalars."""
+    try:
+        return math.isfinite(math.fsum(items))
+    except (TypeError, ValueError, OverflowError):  # arrays, inf - inf, huge Fractions
+        return all(_finite(v) for v in items)
+
+
+def diagnose(
+    graph: Graph, values: list, adjoints: list, active: list[bool], kinked: dict
+) -> list[Notice]:
+    """Where a non-finite value or derivative first appears, one notice per origin."""
+    notices = []
+    nodes = graph.nodes
+    finite = [True] * len(values) if _all_finite(values) else [_finite(v) for v in values]
+    for node in nodes:
+        if not finite[node.id] and all(finite[i] for i in node.inputs):
+            notices.append(
+                Notice(
+                    "value",
+                    f"{describe(graph, node, values)} is "
+                    f"{number(values[node.id])}{_at(graph, node, values)}",
+                    node.id,
+                )
+            )
+    if _all_finite([a for a in adjoints if a is not None]):
+        return notices
+    # Recompute each local derivative along the reverse pass to find where an
+    # adjoint stopped being finite: a finite cotangent times a non-finite partial.
+    from .exact import local_partial
+
+    output = nodes[graph.output].name
+    found = False
+    for i in range(graph.output, -1, -1):
+        g = adjoints[i]
+        node = nodes[i]
+        if g is None or not node.inputs or not _finite(g):
+            continue
+        raw = [values[j] for j in node.inputs]
+        for p, j in enumerate(node.inputs):
+            if active[j]:
+                local = local_partial(node.op, p, values[i], raw, is_fraction(g), node.attrs)
+                by_policy = ""
+                if i in kinked and _finite(local):
+                    local = nan_at_kinks(local, kinked[i], p)
+                    by_policy = " (--kink nan)"
+                if not _finite(local):
+                    found = True
+                    name = nodes[j].name
+                    notices.append(
+                        Notice(
+                            "derivative",
+                            f"the derivative of {describe(graph, node, values)} with respect to "
+                            f"{name} is {number(local)}{_at(graph, node, values)}{by_policy}, so "
+                            f"d{output}/d{name} is {number(adjoints[j])}",
+                            node.id,
+                        )
+                    )
+    if not found:
+        first = next(
+            i
+            for i in range(graph.output, -1, -1)
+            if adjoints[i] is not None and not _finite(adjoints[i])
+        )
+        notices.append(
+            Notice(
+                "derivative",
+                f"d{output}/d{nodes[first].name} overflows to {number(adjoints[first])}",
+                first,
+            )
+        )
+    return notices
+
+
+def describe(graph: Graph, node, values) -> str:
+    if node.op in (INPUT, CONST):
+        return node.name
+    return f"{node.name} = {graph.definition(node)}"
+
+
+def _at(graph: Graph, node, values) -> str:
+    shown = []
+    for i in dict.fromkeys(node.inputs):
+        arg = graph.nodes[i]
+        if arg.op != CONST:
+            shown.append(f"{arg.name} = {number(values[i])}")
+    return " at " + ", ".join(shown) if shown else ""
+
+
+def number(value) -> str:
+    from .render import fmt
+
+    return fmt(value)
+
+
+def unbound(graph: Graph, missing: list[str]) -> SourceError:
+    first = graph.nodes[graph.inputs[missing[0]]]
+    names = ", ".join(missing)
+    plural = len(missing) > 1
+    return SourceError(
+        graph.source,
+        first.position or 0,
+        f"no value for {'the variables' if plural else 'the variable'} {names}",
+        "Give "
+        + ("each" if plural else "it")
+        + " a value after the expression, as in "
+        + " ".join(f"{m}=1" for m in missing[:4])
+        + ".",
+    )
