@@ -158,6 +158,12 @@ class Parser:
         # Every character is a token or skipped: anything else becomes _ERROR.
         self.pattern = re.compile(f"{skip}(?:{tokens}|(?P<_ERROR>[\\s\\S]))")
         self.terminal_names = {name for name, _ in tables["TERMINALS"]}
+        # Terminals whose text the actions read: those that are not fixed strings.
+        self.valued = {
+            name
+            for name in self.terminal_names
+            if name not in self.literals and not name.startswith("_")
+        }
 
     def _reducers(self, actions: dict) -> list:
         reducers = []
@@ -174,11 +180,12 @@ class Parser:
     def parse(self, text: str, actions: dict):
         """Parse `text`; `actions` maps rule names to callables taking the kept children.
 
-        Tokens reach actions as `re.Match` objects (type in `lastgroup`). The end of
-        the text is one more token, $END, which only reduces.
+        Tokens that carry a value (names, numbers) reach actions as Tokens. The end
+        of the text is one more token, $END, which only reduces.
         """
         states = self.states
         rules = self._reducers(actions)
+        keep = self.valued
         end = self.end
         stack = [self.start]
         values = []
@@ -196,7 +203,9 @@ class Parser:
                     raise self._error(match, kind, stack[-1], previous)
                 if code >= 0:
                     stack.append(code)
-                    append(match)
+                    # Only names and numbers matter to the actions: other tokens leave
+                    # None, not a match object of a few hundred bytes, on the stack.
+                    append(Token(match.group(kind), match.start(kind)) if kind in keep else None)
                     break
                 origin, size, fn = rules[~code]
                 if fn is None:
@@ -225,6 +234,16 @@ class Parser:
                 previous.start(previous.lastgroup),
             )
         return SyntaxErrorAt(token, expected, before)
+
+
+class Token:
+    """A name or a number as the actions see it: its text and where it starts."""
+
+    __slots__ = ("text", "position")
+
+    def __init__(self, text: str, position: int):
+        self.text = text
+        self.position = position
 
 
 class _End:

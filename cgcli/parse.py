@@ -111,10 +111,10 @@ class _Builder:
         }
 
     def _error(self, token, message, hint=None):
-        return SourceError(self.graph.source, token.start(token.lastgroup), message, hint)
+        return SourceError(self.graph.source, token.position, message, hint)
 
     def number(self, token) -> int:
-        text = token["NUMBER"]
+        text = token.text
         value = float(text)
         if value == float("inf"):
             raise self._error(
@@ -122,14 +122,12 @@ class _Builder:
                 f"the number {clip(text)} is too large for a float64",
                 "The largest finite float64 is about 1.8e308.",
             )
-        node = self.graph.add(
-            CONST, name=text, value=value, position=token.start("NUMBER"), literal=text
-        )
+        node = self.graph.add(CONST, name=text, value=value, position=token.position, literal=text)
         self.literals.add(node)
         return node
 
     def whole(self, token) -> int:
-        text = token["NUMBER"]
+        text = token.text
         if not text.isdigit():
             raise self._error(
                 token,
@@ -139,7 +137,7 @@ class _Builder:
         return int(text)
 
     def name(self, token) -> int:
-        name = token["NAME"]
+        name = token.text
         self.used.add(name)
         node = self.scope.get(name)
         if node is not None:
@@ -150,7 +148,7 @@ class _Builder:
                 f"'{name}' is a function, not a value",
                 f"Call it with its arguments, as in {example(name)}.",
             )
-        position = token.start("NAME")
+        position = token.position
         if name in self.constants:
             node = self.graph.add(CONST, name=name, value=self.constants[name], position=position)
             self.literals.add(node)
@@ -162,7 +160,7 @@ class _Builder:
         return node
 
     def call(self, token, args=()) -> int:
-        name = token["NAME"]
+        name = token.text
         self.used.add(name)
         ops = FUNCTIONS.get(name)
         if ops is None:
@@ -174,7 +172,7 @@ class _Builder:
             and len(args) == first.arity
             and all(type(a) is int for a in args)
         ):  # sin(x), atan2(y, x): the common case
-            return self.graph.add(first, tuple(args), position=token.start("NAME"))
+            return self.graph.add(first, tuple(args), position=token.position)
         positional = [a for a in args if not isinstance(a, Keyword)]
         keywords = [a for a in args if isinstance(a, Keyword)]
         if (keywords and not isinstance(args[-1], Keyword)) or any(
@@ -197,7 +195,7 @@ class _Builder:
         if extra:  # reshape(x, 2, 3): the shape, written out
             settings["shape"] = tuple(self._setting(token, name, "shape", i) for i in extra)
         for keyword in keywords:
-            key = keyword.token["NAME"]
+            key = keyword.token.text
             if key not in op.params:
                 allowed = ", ".join(op.params) or "no settings"
                 raise self._error(
@@ -209,7 +207,7 @@ class _Builder:
         if not op.elementwise:
             self.graph.arrays = True
         return self.graph.add(
-            op, tuple(positional[: op.arity]), position=token.start("NAME"), attrs=settings or None
+            op, tuple(positional[: op.arity]), position=token.position, attrs=settings or None
         )
 
     def _setting(self, token, function, key, node_id):
@@ -284,10 +282,10 @@ class _Builder:
         return self.graph.add(OPS["index"], (x,), attrs={"key": tuple(subscripts)})
 
     def attribute(self, x: int, token) -> int:
-        if token["NAME"] != "T":
+        if token.text != "T":
             raise self._error(
                 token,
-                f"unknown attribute .{token['NAME']}",
+                f"unknown attribute .{token.text}",
                 "x.T is the transpose of x; it is the only attribute.",
             )
         self.graph.arrays = True
@@ -304,7 +302,7 @@ class _Builder:
         return self.graph.add(OPS["neg"], (x,))
 
     def assign(self, token, x: int) -> None:
-        name = token["NAME"]
+        name = token.text
         if name in FUNCTIONS:
             raise self._error(
                 token,
