@@ -83,14 +83,21 @@ def evaluate_chunk(graph, columns: dict, kink: str = "subgradient") -> tuple:
                 )
             for hit in hits:
                 kinked.setdefault(hit.node, []).append(hit)
-        out = np.broadcast_to(values[graph.output], (n,))
+        out = _rows(values[graph.output], n)
         # The seed 1 as a scalar broadcasts, and spares multiplying by an array of ones.
         adjoints = backward(graph, values, active, kinked, seed=np.float64(1.0))
     gradients = {}
     for name, i in graph.inputs.items():
         gradient = adjoints[i]
-        gradients[name] = np.zeros(n) if gradient is None else np.broadcast_to(gradient, (n,))
+        gradients[name] = np.zeros(n) if gradient is None else _rows(gradient, n)
     return out, gradients
+
+
+def _rows(value, n: int):
+    """A value for every row: a constant (or the scalar seed) spread over them."""
+    if type(value) is np.ndarray and value.shape == (n,):
+        return value
+    return np.broadcast_to(value, (n,))
 
 
 def evaluate_points(graph, columns: dict, chunk: int = CHUNK) -> tuple:
