@@ -85,6 +85,9 @@ def eval_command(
       cg eval "-x^2" x=3
       cg eval "d = a + b; e = b - c; d * e" a=1 b=2 c=3 --all
       cg eval -f model.cg --json w=0.5 x=2
+      cg eval "x*y/(x + y)" x=1/3 y=1/2 --exact
+      cg eval "sum(relu(W @ x + b))" "W=[[1,2],[3,-4]]" "x=[0.5,1]" "b=[0.1,-0.2]"
+      cg eval "sin(x)*exp(-y^2)" --batch points.csv -o out.csv
     """
     from . import run
     from .streams import open_output
