@@ -155,8 +155,11 @@ class Parser:
         self.literals = tables["LITERALS"]
         skip = "(?:" + "|".join(tables["IGNORE"]) + ")*+" if tables["IGNORE"] else ""
         tokens = "|".join(f"(?P<{name}>{rx})" for name, rx in tables["TERMINALS"])
-        # Every character is a token or skipped: anything else becomes _ERROR.
-        self.pattern = re.compile(f"{skip}(?:{tokens}|(?P<_ERROR>[\\s\\S]))")
+        # Every character is a token or skipped: anything else becomes _ERROR. The
+        # last alternative, the end of the text, lets skipped text (a comment with
+        # no newline after it) end the text: without it, the search would start
+        # again inside the comment and read what follows the # as code.
+        self.pattern = re.compile(f"{skip}(?:{tokens}|(?P<_ERROR>[\\s\\S])|\\Z)")
         self.terminal_names = {name for name, _ in tables["TERMINALS"]}
         # Terminals whose text the actions read: those that are not fixed strings.
         self.valued = {
@@ -196,7 +199,7 @@ class Parser:
             while True:
                 code = states[stack[-1]].get(kind)
                 if code is None:
-                    if kind == SOFT_SEPARATOR:
+                    if kind == SOFT_SEPARATOR or kind is None:  # None: skipped to the end
                         break
                     if stack[-1] == end:  # the whole text read, and a program
                         return values[-1] if values else None
@@ -219,7 +222,7 @@ class Parser:
                         kids = []
                     append(fn(kids))
                 stack.append(states[stack[-1]][origin])
-            if kind != SOFT_SEPARATOR or code is not None:
+            if code is not None or (kind != SOFT_SEPARATOR and kind is not None):
                 previous = match
         raise AssertionError("the $END token always ends the loop")  # pragma: no cover
 

@@ -151,6 +151,13 @@ def test_comments_blank_lines_and_empty_statements():
     assert graph.definition(graph.nodes[graph.output]) == "d * 2"
 
 
+@pytest.mark.parametrize("source", ["x # +1", "x #", "x  # sin(y)*2 ", "x\n# + 1"])
+def test_a_comment_at_the_end_of_the_text_is_all_comment(source):
+    # Found in review: with no newline after it, the comment's text after the #
+    # was read as code, so "x # +1" meant x + 1.
+    assert shape(source) == "x"
+
+
 def test_no_recursion_at_depth_100000():
     depth = 100_000
     graph = parse("sin(" * depth + "x" + ")" * depth)
