@@ -95,12 +95,7 @@ def _check_one(graph, center, name, index, label, reverse, kinky, active, base) 
         branches = _branches(kinky, values, active)
         # A kink counts where this input moves the op's arguments and they cross it
         # (or sit on it).
-        near |= {
-            n
-            for n, (args, signs) in branches.items()
-            if not _same(args, base[n][0])
-            and (not _same(signs, base[n][1]) or any(np.any(s == 0) for s in signs))
-        }
+        near |= {n for n, (args, signs) in branches.items() if _crosses(args, signs, *base[n])}
     d1 = (-f[2] + 8 * f[1] - 8 * f[-1] + f[-2]) / (12 * h)
     d2 = (-f[4] + 8 * f[2] - 8 * f[-2] + f[-4]) / (24 * h)
     error = abs(d1 - d2)
@@ -118,8 +113,20 @@ def _check_one(graph, center, name, index, label, reverse, kinky, active, base) 
     return Check(label, reverse, d1, error, status, names)
 
 
-def _same(a: tuple, b: tuple) -> bool:
-    return all(np.array_equal(x, y) for x, y in zip(a, b))
+def _crosses(args, signs, base_args, base_signs) -> bool:
+    """Whether moving one input crosses (or sits on) a kink of a node: at some
+    element, the op's arguments moved and its kink quantity changed sign or is 0.
+    Elementwise ops are judged element by element, so that one element of an
+    array on a kink does not mark every other element's check."""
+    for sign, base_sign in zip(signs, base_signs):
+        moved = np.zeros((), dtype=bool)
+        for a, b in zip(args, base_args):
+            moved = moved | (np.asarray(a) != np.asarray(b))
+        if moved.shape != np.shape(sign):  # a reduction: any move counts
+            moved = np.any(moved)
+        if np.any(moved & ((sign != base_sign) | (sign == 0))):
+            return True
+    return False
 
 
 def _branches(kinky, values, active) -> dict[int, tuple]:
@@ -129,7 +136,7 @@ def _branches(kinky, values, active) -> dict[int, tuple]:
     for node in kinky:
         args = tuple(to_float(values[j]) for j in node.inputs)
         signs = tuple(
-            np.sign(kink.where(*args))
+            np.sign(kink.where(*args, **(node.attrs or {})))
             for kink in node.op.kinks
             if any(active[node.inputs[p]] for p in kink.args)
         )

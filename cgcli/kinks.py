@@ -41,10 +41,11 @@ def find_kinks(graph: Graph, values: list, active: list[bool]) -> list[KinkHit]:
         for kink in node.op.kinks:
             if not any(active[node.inputs[p]] for p in kink.args):
                 continue
+            attrs = node.attrs or {}
             try:
-                mask = kink.where(*args) == 0
+                mask = kink.where(*args, **attrs) == 0
             except (TypeError, AttributeError):  # a rule for floats meeting Fractions
-                mask = kink.where(*[to_float(a) for a in args]) == 0
+                mask = kink.where(*[to_float(a) for a in args], **attrs) == 0
             if mask.any() if isinstance(mask, np.ndarray) else mask:
                 hits.append(KinkHit(i, kink, mask))
     hits.reverse()

@@ -130,3 +130,22 @@ def test_kinks_in_the_json_and_the_table(cg):
     )
     doc = cg("eval", "relu(x)*y", "x=0", "y=2", "--kink", "nan", "--json").json()
     assert doc["gradient"]["x"] == "NaN" and doc["kink_policy"] == "nan"
+
+
+def test_a_norm_along_an_axis_is_at_its_kink_where_one_slice_is_zero():
+    # Found in review: the kink test took the norm of the whole array and ignored axis=.
+    W = np.array([[0.0, 1.0], [0.0, 2.0]])  # column 0 is all zeros; its norm is 0
+    hits = cgcli.run("sum(norm(W, axis=0))", {"W": W}).kinks
+    assert [hit.mask.tolist() for hit in hits] == [[True, False]]
+    assert cgcli.run("sum(norm(W, axis=1))", {"W": W}).kinks == []  # rows 1 and sqrt(5)
+
+
+def test_one_element_on_a_kink_does_not_mark_the_others():
+    # d/dx sum(abs(x)) = sign(x): x[0] = 0 is a kink; x[1] and x[2] are smooth.
+    rows = check(cgcli.run("sum(abs(x))", {"x": np.array([0.0, 1.0, -2.0])}))
+    assert [(row.input, row.status) for row in rows] == [
+        ("x[0]", "kink"),
+        ("x[1]", "agree"),
+        ("x[2]", "agree"),
+    ]
+    assert [row.reverse for row in rows] == [0.0, 1.0, -1.0]
