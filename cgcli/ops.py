@@ -174,7 +174,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
         ("1/y", "-x/y^2"), "/", exact=r.rational(operator.truediv),
         kinks=(Kink("y = 0", lambda x, y: y, "x/0 is inf, -inf or NaN as IEEE 754 says, "
                     "and so is -x/y^2", (0, 1)),)),
-    _op("pow", "x y", operator.pow,  # ** takes numpy's fast paths for x^2, x^0.5, ...
+    _op("pow", "x y", r.power,
         (r.pow_dx, r.pow_dy),
         ("y*x^(y-1)", "x^y*log(x)"), "^", call="pow", exact=r.qpow,
         exact_vjp=(r.qpow_dx, r.qpow_dy),
