@@ -66,9 +66,10 @@ class Chunk:
         self.columns, self.lines = columns, lines
 
 
-def evaluate_chunk(graph, columns: dict, kink: str = "subgradient") -> tuple:
-    """The output and d(output)/d(input) of every row, for elementwise programs."""
-    n = len(next(iter(columns.values()))) if columns else 1
+def evaluate_chunk(graph, columns: dict, kink: str = "subgradient", lines=None) -> tuple:
+    """The output and d(output)/d(input) of every row, for elementwise programs;
+    `lines` numbers the rows, for messages (and counts them where no input does)."""
+    n = len(lines) if lines is not None else len(next(iter(columns.values()), ()))
     with np.errstate(all="ignore"):
         values = forward(graph, columns)
         active = active_nodes(graph)
@@ -77,9 +78,12 @@ def evaluate_chunk(graph, columns: dict, kink: str = "subgradient") -> tuple:
             hits = find_kinks(graph, values, active)
             if kink == "error" and hits:
                 node = graph.nodes[hits[0].node]
+                point = graph.in_terms_of_inputs(node, hits[0].kink.point)
+                row = np.argmax(np.broadcast_to(hits[0].mask, (n,)))
+                where = f"on line {lines[row]}" if lines is not None else f"in row {row + 1}"
                 raise EvaluationError(
                     f"--kink error: {node.name} = {graph.definition(node)} is evaluated at "
-                    f"{hits[0].kink.point} in some rows"
+                    f"{point} {where}"
                 )
             for hit in hits:
                 kinked.setdefault(hit.node, []).append(hit)
@@ -164,7 +168,7 @@ def run(
         for name, value in bindings.items():
             if name in graph.inputs:
                 columns[name] = np.full(n, float(value))
-        out, gradients = evaluate_chunk(graph, columns, kink)
+        out, gradients = evaluate_chunk(graph, columns, kink, chunk.lines)
         table = np.column_stack(
             [columns[name] for name in names] + [out] + [gradients[name] for name in names]
         )
@@ -327,17 +331,25 @@ def _json_rows(handle, where, needed, skip_bad, summary, progress) -> Iterator[C
             number = start + offset
             try:
                 row = json.loads(line, parse_constant=_refuse)
+                if not isinstance(row, dict):
+                    raise ValueError('the row is not a JSON object such as {"x": 1}')
                 point = [row[name] for name in needed]
                 if not all(
                     isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
                     for v in point
                 ):
                     raise ValueError("a value is not a finite number")
-            except (ValueError, KeyError, TypeError) as err:
+            except (ValueError, KeyError, OverflowError) as err:
                 if skip_bad:
                     summary.skipped.append(number)
                     continue
-                problem = f"no value for {err}" if isinstance(err, KeyError) else str(err)
+                problem = (
+                    f"no value for {err}"
+                    if isinstance(err, KeyError)
+                    else "a value is too large for a float64"
+                    if isinstance(err, OverflowError)
+                    else str(err)
+                )
                 raise UsageError(
                     f"{where}, line {number}: {problem}",
                     "Fix the row, or pass --skip-bad-rows to skip such rows.",
@@ -364,7 +376,7 @@ def _read_numpy(path: str, needed: list[str]) -> Iterator[Chunk]:
         missing = [name for name in needed if name not in data.files]
         if missing:
             raise UsageError(f"{path} has no array for {', '.join(missing)}")
-        columns = {name: np.asarray(data[name], dtype=np.float64).ravel() for name in needed}
+        columns = {name: np.asarray(data[name]).ravel() for name in needed}
     elif data.dtype.names:
         missing = [name for name in needed if name not in data.dtype.names]
         if missing:
@@ -377,7 +389,17 @@ def _read_numpy(path: str, needed: list[str]) -> Iterator[Chunk]:
                 f"and a column for each of {', '.join(needed)}, in that order"
             )
         columns = {name: data[:, i] for i, name in enumerate(needed)}
-    rows = len(next(iter(columns.values()))) if columns else 0
+    for name, column in columns.items():
+        if column.dtype.kind not in "iuf":
+            raise UsageError(f"{path}: the values of {name} are {column.dtype}, not numbers")
+    lengths = {len(c) for c in columns.values()}
+    if len(lengths) > 1:
+        raise UsageError(
+            f"{path}: the arrays have different lengths "
+            f"({', '.join(f'{name}: {len(c)}' for name, c in columns.items())})",
+            "A batch needs one value of each input a point.",
+        )
+    rows = lengths.pop() if lengths else 0
     for start in range(0, rows, CHUNK):
         chunk = {
             name: np.asarray(c[start : start + CHUNK], dtype=np.float64)

@@ -130,31 +130,49 @@ def read_values(path: str) -> list[str]:
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) else err
         raise UsageError(f"cannot read the values in {path}: {reason}") from None
-    if text.lstrip().startswith("{"):
+    if text.lstrip().startswith(("{", "[")):
         try:
             # Numbers stay text, so that 0.1 means 1/10 under --exact.
             values = json.loads(text, parse_float=str, parse_int=str, parse_constant=lambda c: c)
-        except ValueError as err:
-            raise UsageError(f"{path} is not a JSON object of values: {err}") from None
-        if not isinstance(values, dict):
-            raise UsageError(f"{path} is not a JSON object of values")
-        return [
-            f"{name}={value if isinstance(value, str) else json.dumps(_floats(value))}"
-            for name, value in values.items()
-        ]
+            if not isinstance(values, dict):
+                raise ValueError("the text is not an object, {...}")
+            return [
+                f"{name}={value if isinstance(value, str) else json.dumps(_floats(value))}"
+                for name, value in values.items()
+            ]
+        except (ValueError, RecursionError) as err:
+            reason = "its arrays are nested too deeply" if isinstance(err, RecursionError) else err
+            raise UsageError(
+                f"{path} is not a JSON object of values: {reason}",
+                'Write the values as {"x": 1.5, "W": [[1, 2], [3, 4]]}.',
+            ) from None
     lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
     return [line for line in lines if line]
 
 
 def _floats(value):
-    """An array read with its numbers as text, with numbers again (nested lists are
-    a few levels deep: no risk in recursing)."""
-    if isinstance(value, list):
-        return [_floats(v) for v in value]
-    try:
-        return float(value) if isinstance(value, str) else value
-    except ValueError:
-        return value
+    """An array read with its numbers as text, with numbers again; a loop, as the
+    nesting is the user's."""
+
+    def number(v):
+        try:
+            return float(v) if isinstance(v, str) else v
+        except ValueError:
+            return v
+
+    if not isinstance(value, list):
+        return number(value)
+    root = []
+    work = [(value, root)]
+    while work:
+        source, copy = work.pop()
+        for v in source:
+            if isinstance(v, list):
+                copy.append([])
+                work.append((v, copy[-1]))
+            else:
+                copy.append(number(v))
+    return root
 
 
 def parse_array(text: str, arg: str):
@@ -166,6 +184,11 @@ def parse_array(text: str, arg: str):
 
     try:
         value = json.loads(text, parse_constant=refuse)
+    except RecursionError:
+        raise UsageError(
+            f"in the binding '{_clip(arg)}', the array is nested too deeply",
+            "numpy arrays have at most 64 dimensions.",
+        ) from None
     except ValueError as err:
         raise UsageError(
             f"in the binding '{_clip(arg)}', the array is not readable: {err}",
@@ -205,6 +228,13 @@ def read_array(path: str, arg: str):
 def _checked_array(value, arg: str):
     import numpy as np
 
+    depth, first = 0, value
+    while isinstance(first, list) and first:
+        depth, first = depth + 1, first[0]
+    if depth > 64:
+        raise UsageError(
+            f"in the binding '{_clip(arg)}', the array has {depth} dimensions, over numpy's 64"
+        )
     try:
         array = np.array(value)
     except ValueError:

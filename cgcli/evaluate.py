@@ -207,6 +207,9 @@ def forward(graph: Graph, values: Mapping[str, float]) -> list:
     return out
 
 
+MAX_DIMENSIONS = 64  # numpy's limit
+
+
 def infer_shapes(graph: Graph, values: Mapping) -> list[tuple]:
     """Every node's shape, from the inputs' alone: shape errors before any work."""
     result = []
@@ -216,7 +219,10 @@ def infer_shapes(graph: Graph, values: Mapping) -> list[tuple]:
             result.append(np.shape(value))
             continue
         try:
-            result.append(node.op.shape(*[result[i] for i in node.inputs], **(node.attrs or {})))
+            shape = node.op.shape(*[result[i] for i in node.inputs], **(node.attrs or {}))
+            if len(shape) > MAX_DIMENSIONS:
+                raise ShapeError(f"the result would have {len(shape)} dimensions, over numpy's 64")
+            result.append(shape)
         except ShapeError as err:
             raise ShapeError(
                 f"{node.name} = {graph.definition(node)}: {err.message}", err.hint

@@ -23,8 +23,22 @@ IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def substitute(formula: str, mapping: dict[str, str]) -> str:
-    """Replace whole names in a formula at once (so x -> y, y -> x swaps correctly)."""
-    return IDENTIFIER.sub(lambda m: mapping.get(m.group(), m.group()), formula)
+    """Replace whole names in a formula at once (so x -> y, y -> x swaps correctly).
+    A name alone in parentheses, as in log(x), takes its value without its own: log(-2)."""
+
+    def replace(m):
+        text = mapping.get(m.group(), m.group())
+        whole = m.string
+        if (
+            text.startswith("(")
+            and m.start() > 0
+            and whole[m.start() - 1] == "("
+            and whole[m.end() : m.end() + 1] == ")"
+        ):
+            return text[1:-1]
+        return text
+
+    return IDENTIFIER.sub(replace, formula)
 
 
 def explain(result, notation: Notation | None = None, precision: int | None = None) -> dict:

@@ -118,8 +118,9 @@ class Graph:
 
 
 def operand(text: str) -> str:
-    """An operand as it stands inside a formula: negative numbers get parentheses."""
-    return f"({text})" if text.startswith("-") else text
+    """An operand as it stands inside a formula: negative numbers and fractions get
+    parentheses (1/3 · (-2/5), (1/3)^2)."""
+    return f"({text})" if text.startswith("-") or "/" in text else text
 
 
 def to_source(graph: Graph) -> str:

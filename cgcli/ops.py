@@ -95,7 +95,8 @@ class Op:
         self.exact: Callable | None = exact
         self.exact_vjp = exact_vjp or (vjp if exact else None)
         self.kinks: tuple[Kink, ...] = kinks
-        self.call: str | None = call or (None if symbol else name)  # the function's name
+        # The function's name; "" for ops written with brackets (x[0], [a, b]).
+        self.call: str | None = (None if symbol else name) if call is None else call
         self.params: dict = params or {}  # settings (axis=...) and their defaults
         self.shape: Callable = shape  # (*argument shapes, **params) -> output shape
         self.elementwise: bool = elementwise  # each output element from its own inputs
@@ -116,9 +117,10 @@ class Op:
         params = params or {}
         if self.template is not None:
             return self.template(operands, **params)
-        if self.symbol is None:
+        if self.symbol is None:  # an argument needs no parentheses of its own: log(-2)
+            bare = [o[1:-1] if o[:1] == "(" and "(" not in o[1:] else o for o in operands]
             settings = [f"{k}={_setting(v)}" for k, v in params.items()]
-            return f"{self.call}({', '.join(list(operands) + settings)})"
+            return f"{self.call}({', '.join(bare + settings)})"
         if self.arity == 1:
             return f"{self.symbol}{operands[0]}"
         if self.symbol == "^":
@@ -251,19 +253,20 @@ OPS: dict[str, Op] = {op.name: op for op in [
         ("G spread over x",), params={"axis": None}, shape=shapes.reduced, **ARRAY),
     _op("mean", "x", lambda x, axis=None: np.mean(x, axis=axis),
         (lambda g, z, x, axis=None: r.expand(g, x, axis) * (np.size(z) / np.size(x)),),
-        ("G spread over x / n",), params={"axis": None}, shape=shapes.reduced, **ARRAY),
+        ("G spread over x / n",), params={"axis": None}, shape=shapes.reduced_nonempty,
+        **ARRAY),
     _op("amax", "x", lambda x, axis=None: np.max(x, axis=axis), (r.extreme_vjp,),
         ("G where x is the largest (ties share it)",), call="max", params={"axis": None},
-        shape=shapes.reduced, **ARRAY),
+        shape=shapes.reduced_nonempty, **ARRAY),
     _op("amin", "x", lambda x, axis=None: np.min(x, axis=axis), (r.extreme_vjp,),
         ("G where x is the smallest (ties share it)",), call="min", params={"axis": None},
-        shape=shapes.reduced, **ARRAY),
+        shape=shapes.reduced_nonempty, **ARRAY),
     _op("logsumexp", "x", r.logsumexp, (r.logsumexp_vjp,), ("G * softmax(x)",),
-        params={"axis": None}, shape=shapes.reduced, **ARRAY),
+        params={"axis": None}, shape=shapes.reduced_nonempty, **ARRAY),
     _op("softmax", "x", r.softmax, (r.softmax_vjp,), ("s * (G - sum(G * s))",),
-        params={"axis": -1}, shape=shapes.same, **ARRAY),
+        params={"axis": -1}, shape=shapes.same_nonempty, **ARRAY),
     _op("norm", "x", r.norm, (r.norm_vjp,), ("G * x/norm(x)",), params={"axis": None},
-        shape=shapes.reduced,
+        shape=shapes.reduced_nonempty,
         kinks=(Kink("x = 0", lambda x, axis=None: r.norm(x, axis), "the derivative is "
                     "taken as 0, as PyTorch does"),), **ARRAY),
     _op("transpose", "x", np.transpose, (lambda g, z, x: np.transpose(g),), ("G^T",),

@@ -201,7 +201,13 @@ class _Builder:
                 raise self._error(
                     keyword.token, f"{name} has no setting '{key}'", f"It takes {allowed}."
                 )
+            if key in settings:
+                raise self._error(keyword.token, f"in {name}(...), {key} is given twice")
             value = self._setting(keyword.token, name, key, keyword.node)
+            if key != "shape" and np.ndim(value):
+                raise self._error(
+                    keyword.token, f"in {name}(...), {key} must be one whole number, not a list"
+                )
             settings[key] = tuple(np.ravel(value).astype(int)) if key == "shape" else value
         self._drop_settings(extra + [k.node for k in keywords])
         if not op.elementwise:

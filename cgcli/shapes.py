@@ -58,6 +58,23 @@ def same(shape: tuple, axis=-1) -> tuple:
     return shape
 
 
+def _nonempty(rule):
+    """A rule for ops with no value over no elements (max, mean, softmax, ...)."""
+
+    def checked(shape: tuple, axis=None) -> tuple:
+        out = rule(shape, axis)
+        along = shape if axis is None or not shape else (shape[_axis(shape, axis)],)
+        if 0 in along:
+            raise ShapeError(f"there is nothing to reduce: the argument has shape {show(shape)}")
+        return out
+
+    return checked
+
+
+reduced_nonempty = _nonempty(reduced)
+same_nonempty = _nonempty(same)
+
+
 def matmul(a: tuple, b: tuple) -> tuple:
     if not a or not b:
         raise ShapeError(

@@ -50,6 +50,8 @@ def open_output(path: str | None):
     import tempfile
 
     target = os.path.abspath(path)
+    if os.path.isdir(target):
+        raise UsageError(f"cannot write {path}: it is a directory", "Name a file: -o out.csv.")
     try:
         fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".cg-", suffix=".tmp")
     except OSError as err:
@@ -60,7 +62,10 @@ def open_output(path: str | None):
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, target)
+        try:
+            os.replace(temporary, target)
+        except OSError as err:
+            raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
     except BaseException:
         os.unlink(temporary)
         raise

@@ -91,8 +91,12 @@ def test_exact_table_and_explain_show_fractions(cg):
     assert "1/5 (0.2)" in run.stdout and "9/25 (0.36)" in run.stdout
     assert "Fractions are exact" in run.stdout
     run = cg("explain", "x/3 + sin(x)", "x=1/2", "--exact", env=env)
-    assert "  y = x / 3 = 1/2 / 3 = 1/6" in run.stdout
+    # Fractions as operands take parentheses: 1/2 / 3 would read as 1/(2/3).
+    assert "  y = x / 3 = (1/2) / 3 = 1/6" in run.stdout
     assert "≈0.479425538604203" in run.stdout  # sin(1/2) is marked as not exact
+    run = cg("explain", "a^c + log(-a)", "a=1/3", "c=2", "--exact", env=env)
+    assert "  d = a^c = (1/3)^2 = 1/9" in run.stdout
+    assert "log(-1/3)" in run.stdout and "log((" not in run.stdout
     run = cg("graph", "x/3", "x=1/2", "--exact", env=env)
     assert "y = x / 3 = 1/6" in run.stdout
 

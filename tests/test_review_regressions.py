@@ -1,0 +1,104 @@
+"""Inputs a review of the code found to crash or to be answered wrongly: each now
+gets a clear refusal (exit code 2, a message that says what and where) or the
+right answer."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from test_properties import refuses_clearly
+
+DEEP = "[" * 70 + "1" + "]" * 70
+DEEPER = "[" * 5000 + "1" + "]" * 5000
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        # Reductions of nothing: numpy raised "zero-size array to reduction".
+        (["max(x[1:1])", "x=[1,2,3]"], "nothing to reduce: the argument has shape (0,)"),
+        (["min(x[1:1])", "x=[1,2,3]"], "nothing to reduce"),
+        (["logsumexp(x[1:1])", "x=[1,2,3]"], "nothing to reduce"),
+        (["norm(x[1:1])", "x=[1,2,3]"], "nothing to reduce"),
+        (["mean(x[1:1])", "x=[1,2,3]"], "nothing to reduce"),
+        (["sum(softmax(x[1:1]))", "x=[1,2,3]"], "nothing to reduce"),
+        (["sum(max(W[1:1,:], axis=0))", "W=[[1,2],[3,4]]"], "the argument has shape (0,2)"),
+        # More dimensions than numpy's 64.
+        (["sum(x)", "x=" + DEEP], "the array has 70 dimensions, over numpy's 64"),
+        (["sum(x)", "x=" + DEEPER], "the array is nested too deeply"),
+        (["sum(reshape(x, shape=[" + ",".join(["1"] * 70) + "]))", "x=1"], "70 dimensions"),
+        (["sum(" + "[" * 70 + "x" + "]" * 70 + ")", "x=1"], "65 dimensions, over numpy's 64"),
+        # Settings: one whole number each, given once.
+        (["sum(x, axis=[0,1])", "x=[[1,2]]"], "axis must be one whole number, not a list"),
+        (["sum(x, axis=0, axis=0)", "x=[1]"], "axis is given twice"),
+        # Ops written with brackets are not functions.
+        (["stack(x, x)", "x=1"], "unknown function 'stack'"),
+        (["index(x)", "x=1"], "unknown function 'index'"),
+    ],
+)
+def test_refused_clearly(cg, args, words):
+    run = cg("eval", *args)
+    refuses_clearly(run)
+    assert run.code == 2 and words in run.stderr, run.stderr
+
+
+def test_reductions_of_empty_slices_that_have_a_value_still_work(cg):
+    # sum of nothing is 0; max along an axis of length 2 of a (2, 0) array is empty.
+    doc = cg("eval", "sum(x[1:1]) + sum(max(W[:,1:1], axis=0)) + x[0]", "x=[1,2]",
+             "W=[[1,2],[3,4]]", "--json").json()  # fmt: skip
+    assert doc["output"]["value"] == 1.0
+    assert doc["gradient"] == {"x": [1.0, 0.0], "W": [[0.0, 0.0], [0.0, 0.0]]}
+
+
+def test_values_files_nested_too_deeply_or_not_an_object(cg, tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"x": ' + DEEPER + "}")
+    run = cg("eval", "sum(x)", "--values", str(deep))
+    refuses_clearly(run)
+    assert run.code == 2 and "nested too deeply" in run.stderr
+    array = tmp_path / "array.json"
+    array.write_text("[1, 2]")
+    run = cg("eval", "x", "--values", str(array))
+    assert run.code == 2 and "is not a JSON object of values" in run.stderr
+    (tmp_path / "a.json").write_text(DEEPER)
+    run = cg("eval", "sum(x)", f"x=@{tmp_path / 'a.json'}")
+    assert run.code == 2 and "nested too deeply" in run.stderr
+
+
+def test_batch_files_that_are_not_one_number_an_input_a_row(cg, tmp_path):
+    np.savez(tmp_path / "u.npz", x=np.arange(3.0), y=np.arange(5.0))
+    np.save(tmp_path / "s.npy", np.array([("a", 1.0)], dtype=[("x", "U3"), ("y", "f8")]))
+    (tmp_path / "h.jsonl").write_text('{"x": 1' + "0" * 400 + ', "y": 2}\n')
+    (tmp_path / "n.jsonl").write_text("[1, 2]\n")
+    for name, words in [
+        ("u.npz", "the arrays have different lengths (x: 3, y: 5)"),
+        ("s.npy", "the values of x are <U3, not numbers"),
+        ("h.jsonl", "line 1: a value is too large for a float64"),
+        ("n.jsonl", 'line 1: the row is not a JSON object such as {"x": 1}'),
+    ]:
+        run = cg("eval", "x*y", "--batch", str(tmp_path / name))
+        refuses_clearly(run)
+        assert run.code == 2 and words in run.stderr, (name, run.stderr)
+
+
+def test_output_to_a_directory_is_refused_and_leaves_nothing_behind(cg, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    run = cg("eval", "x*2", "x=1", "-o", str(out))
+    refuses_clearly(run)
+    assert run.code == 2 and "it is a directory" in run.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_batch_kink_error_names_the_line_and_a_program_without_inputs_gives_every_row(cg, tmp_path):
+    points = tmp_path / "p.csv"
+    points.write_text("x,y\n1,2\n2,2\n3,2\n")
+    run = cg("eval", "relu(x-y)*y", "--batch", str(points), "--kink", "error")
+    assert run.code == 1
+    assert "relu(z) is evaluated at z = 0 on line 3" in run.stderr  # z = x - y; header is 1
+    run = cg("eval", "2*3", "--batch", str(points))
+    assert run.code == 0 and run.stdout.split() == ["a", "6.0", "6.0", "6.0"]
+    run = cg("eval", "2*3", "--batch", str(points), "--json")
+    assert [json.loads(line)["a"] for line in run.stdout.splitlines()] == [6.0, 6.0, 6.0]
