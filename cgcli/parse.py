@@ -183,11 +183,14 @@ class _Builder:
             )
         op = _choose(ops, len(positional), keywords)
         if op is None:
-            counts = " or ".join(str(o.arity) for o in ops)
+            named = [k.token.text + "=" for k in keywords]
+            fitting = [o for o in ops if all(k[:-1] in o.params for k in named)] or ops
+            counts = " or ".join(sorted({str(o.arity) for o in fitting}))
+            with_ = f" with {', '.join(named)}" if named and fitting is not ops else ""
             raise self._error(
                 token,
-                f"{name} takes {counts} argument{'s' * (counts != '1')}, but {len(positional)} "
-                f"{'was' if len(positional) == 1 else 'were'} given",
+                f"{name}{with_} takes {counts} argument{'s' * (counts != '1')}, but "
+                f"{len(positional)} {'was' if len(positional) == 1 else 'were'} given",
                 f"Write it as {example(name)}.",
             )
         settings = {}

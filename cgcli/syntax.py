@@ -99,14 +99,17 @@ def _expected(expected: set[str], literals: dict) -> str:
     """What the parser could have taken, in words: 'a number, a name or '(' or ...'."""
     words = []
     operators = [k for k in OPERATORS if k in expected]
-    if VALUE & expected:
+    if VALUE <= expected:
         words.append("a number, a name or '('")
         operators = []  # a sign before an operand is part of the operand
+    elif "NUMBER" in expected:  # inside x[...]: indices are written in the program
+        words.append("a whole number")
+        operators = [k for k in operators if literals.get(k) != "-"]
     if len(operators) > 1:
         words.append("an operator")
     elif operators:
         words.append(TOKEN_WORDS.get(operators[0], f"'{literals[operators[0]]}'"))
-    for closer in ("RPAR", "COMMA"):
+    for closer in ("RPAR", "COLON", "COMMA", "RSQB"):
         if closer in expected:
             words.append(f"'{literals[closer]}'")
     if expected & {"$END", "_SEP", "_NL"}:
@@ -139,7 +142,11 @@ def syntax_error(source: str, err: lalr.SyntaxErrorAt, parser: lalr.Parser) -> S
         )
     unclosed = _unclosed(source[:position], parser)
     if kind in ("$END", "_SEP", "_NL") and unclosed is not None and not wants_operand:
-        return SourceError(source, unclosed, "this '(' is never closed", f"Add ')' before {found}.")
+        opener = source[unclosed]
+        closer = ")" if opener == "(" else "]"
+        return SourceError(
+            source, unclosed, f"this '{opener}' is never closed", f"Add '{closer}' before {found}."
+        )
     if kind in ("$END", "_SEP", "_NL") and wants_operand:
         return SourceError(
             source,
@@ -192,12 +199,13 @@ def syntax_error(source: str, err: lalr.SyntaxErrorAt, parser: lalr.Parser) -> S
 
 
 def _unclosed(text: str, parser: lalr.Parser) -> int | None:
-    """Where the last '(' still open at the end of `text` stands."""
+    """Where the last '(' or '[' still open at the end of `text` stands."""
     opened = []
     for match in parser.pattern.finditer(text):
-        if match.lastgroup == "LPAR":
-            opened.append(match.start("LPAR"))
-        elif match.lastgroup == "RPAR" and opened:
+        kind = match.lastgroup
+        if kind in ("LPAR", "LSQB"):
+            opened.append(match.start(kind))
+        elif kind in ("RPAR", "RSQB") and opened:
             opened.pop()
     return opened[-1] if opened else None
 

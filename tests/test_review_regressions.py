@@ -102,3 +102,22 @@ def test_batch_kink_error_names_the_line_and_a_program_without_inputs_gives_ever
     assert run.code == 0 and run.stdout.split() == ["a", "6.0", "6.0", "6.0"]
     run = cg("eval", "2*3", "--batch", str(points), "--json")
     assert [json.loads(line)["a"] for line in run.stdout.splitlines()] == [6.0, 6.0, 6.0]
+
+
+@pytest.mark.parametrize(
+    "source, words",
+    [
+        ("max(x, y, axis=0)", "max with axis= takes 1 argument, but 2 were given"),
+        ("max(x, y, x)", "max takes 1 or 2 arguments, but 3 were given"),
+        ("x[y]", "unexpected 'y' after '[': expected a whole number or ':'"),
+        ("x[-y]", "expected a whole number"),
+        ("[x, y", "this '[' is never closed"),
+        ("x[0", "this '[' is never closed"),
+    ],
+)
+def test_messages_say_what_is_wanted(cg, source, words):
+    # Found in review: "max takes 2 or 1 arguments, but 2 were given"; x[y] said a
+    # name was expected; an open '[' was reported as a missing operator.
+    run = cg("eval", source, "x=[1,2]", "y=1")
+    refuses_clearly(run)
+    assert run.code == 2 and words in run.stderr, run.stderr
