@@ -93,7 +93,20 @@ def eval_command(
     from .streams import open_output
 
     if batch is not None:
+        ignored = {"--all": all_nodes, "--jacobian": jacobian, "--check": check_numerically,
+                   "--exact": exact, "--precision": precision is not None}  # fmt: skip
+        if any(ignored.values()):
+            from .errors import UsageError
+
+            raise UsageError(
+                f"--batch does not take {', '.join(k for k, v in ignored.items() if v)}",
+                "A batch writes each point's value and gradient, every number in full.",
+            )
         return batch_command(program, batch, as_json, skip_bad_rows, kink, strict, output)
+    if skip_bad_rows:
+        from .errors import UsageError
+
+        raise UsageError("--skip-bad-rows goes with --batch FILE: only a batch has rows")
     result = run(
         *program.load(exact),
         strict=strict,

@@ -121,3 +121,14 @@ def test_messages_say_what_is_wanted(cg, source, words):
     run = cg("eval", source, "x=[1,2]", "y=1")
     refuses_clearly(run)
     assert run.code == 2 and words in run.stderr, run.stderr
+
+
+def test_batch_refuses_options_it_would_ignore(cg, tmp_path):
+    points = tmp_path / "p.csv"
+    points.write_text("x,y\n1,2\n")
+    run = cg("eval", "x*y", "--batch", str(points), "--exact", "--check")
+    assert run.code == 2 and "--batch does not take --check, --exact" in run.stderr
+    run = cg("eval", "x*y", "--batch", str(points), "--precision", "3")
+    assert run.code == 2 and "--batch does not take --precision" in run.stderr
+    run = cg("eval", "x*y", "x=1", "y=2", "--skip-bad-rows")
+    assert run.code == 2 and "--skip-bad-rows goes with --batch" in run.stderr
