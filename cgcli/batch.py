@@ -220,6 +220,11 @@ def read(
 ) -> Iterator[Chunk]:
     if path.endswith((".npy", ".npz")):
         yield from _read_numpy(path, needed)
+    elif path.endswith(".json"):
+        raise UsageError(
+            f"cg reads a batch from .csv, .jsonl, .npy or .npz, not {path}",
+            'Write one JSON object a line, {"x": 1, "y": 2}, in a .jsonl file.',
+        )
     elif path.endswith(".jsonl"):
         yield from _read_lines(path, needed, skip_bad, summary, progress, _json_rows)
     else:
@@ -230,9 +235,9 @@ def _open(path: str):
     import sys
 
     if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict")
-    try:
-        return open(path, encoding="utf-8", errors="strict")
+        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="strict")
+    try:  # utf-8-sig: a spreadsheet's byte-order mark is not part of the first name
+        return open(path, encoding="utf-8-sig", errors="strict")
     except OSError as err:
         raise UsageError(f"cannot read {path}: {err.strerror or err}") from None
 
@@ -268,7 +273,7 @@ def _lines(handle, start: int, progress) -> Iterator[tuple[list[str], int]]:
 
 def _csv_rows(handle, where, needed, skip_bad, summary, progress) -> Iterator[Chunk]:
     first = handle.readline()
-    header = [name.strip() for name in first.strip().split(",")]
+    header = [name.strip().strip('"').strip() for name in first.strip().split(",")]
     missing = [name for name in needed if name not in header]
     if missing:
         raise UsageError(
@@ -284,16 +289,19 @@ def _csv_rows(handle, where, needed, skip_bad, summary, progress) -> Iterator[Ch
         numbers = numbers[keep]
         if not lines:
             continue
-        try:  # the fast path: every line well formed
-            table = np.loadtxt(lines, delimiter=",", dtype=np.float64, ndmin=2)
-            if table.shape[1] != width or not np.isfinite(table).all():
+        try:  # the fast path: every line well formed; only the needed columns are read
+            if any(line.count(",") != width - 1 for line in lines):
+                raise ValueError
+            table = np.loadtxt(lines, delimiter=",", dtype=np.float64, ndmin=2, usecols=index)
+            if not np.isfinite(table).all():
                 raise ValueError
         except ValueError:
-            table, numbers = _csv_slowly(lines, numbers, width, header, skip_bad, summary, where)
-        yield Chunk({name: table[:, i] for name, i in zip(needed, index)}, numbers)
+            table, numbers = _csv_slowly(lines, numbers, width, header, index, skip_bad, summary,
+                                         where)  # fmt: skip
+        yield Chunk({name: table[:, i] for i, name in enumerate(needed)}, numbers)
 
 
-def _csv_slowly(lines, numbers, width, header, skip_bad, summary, where):
+def _csv_slowly(lines, numbers, width, header, index, skip_bad, summary, where):
     """Line by line, to say which line is bad (or to skip it)."""
     good, kept = [], []
     for line, number in zip(lines, numbers):
@@ -302,12 +310,13 @@ def _csv_slowly(lines, numbers, width, header, skip_bad, summary, where):
         if len(fields) != width:
             problem = f"has {len(fields)} fields where the header has {width}"
         else:
-            for name, field in zip(header, fields):
+            fields = [fields[i] for i in index]
+            for i, field in zip(index, fields):
                 if not DECIMAL.match(field):
-                    problem = f"{field.strip()[:30]!r} in column {name} is not a number"
+                    problem = f"{field.strip()[:30]!r} in column {header[i]} is not a number"
                     break
                 if not math.isfinite(float(field)):
-                    problem = f"{field.strip()[:30]} in column {name} is not finite"
+                    problem = f"{field.strip()[:30]} in column {header[i]} is not finite"
                     break
         if problem is None:
             good.append([float(f) for f in fields])
@@ -319,7 +328,7 @@ def _csv_slowly(lines, numbers, width, header, skip_bad, summary, where):
                 f"{where}, line {number}: {problem}",
                 "Fix the row, or pass --skip-bad-rows to skip such rows.",
             )
-    return np.array(good, dtype=np.float64).reshape(-1, width), np.array(kept, dtype=int)
+    return np.array(good, dtype=np.float64).reshape(-1, len(index)), np.array(kept, dtype=int)
 
 
 def _json_rows(handle, where, needed, skip_bad, summary, progress) -> Iterator[Chunk]:

@@ -132,3 +132,28 @@ def test_batch_refuses_options_it_would_ignore(cg, tmp_path):
     assert run.code == 2 and "--batch does not take --precision" in run.stderr
     run = cg("eval", "x*y", "x=1", "y=2", "--skip-bad-rows")
     assert run.code == 2 and "--skip-bad-rows goes with --batch" in run.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"\xef\xbb\xbfx,y\n1.5,2\n",  # a spreadsheet's byte-order mark
+        b'"x","y"\n1.5,2\n',  # quoted names
+        b"x,y,\n1.5,2,\n",  # a trailing comma
+        b"x,label,y\n1.5,first point,2\n",  # a column of text the program does not use
+    ],
+)
+def test_csv_files_as_spreadsheets_write_them(cg, tmp_path, text):
+    points = tmp_path / "p.csv"
+    points.write_bytes(text)
+    run = cg("eval", "x*y", "--batch", str(points))
+    assert run.code == 0, run.stderr
+    # x*y at (1.5, 2): 3, with d/dx = y = 2 and d/dy = x = 1.5.
+    assert run.stdout.splitlines() == ["x,y,z,dz/dx,dz/dy", "1.5,2.0,3.0,2.0,1.5"]
+
+
+def test_a_json_file_is_not_read_as_csv(cg, tmp_path):
+    points = tmp_path / "p.json"
+    points.write_text('[{"x": 1, "y": 2}]')
+    run = cg("eval", "x*y", "--batch", str(points))
+    assert run.code == 2 and "not " + str(points) in run.stderr and ".jsonl" in run.stderr
