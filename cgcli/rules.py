@@ -178,7 +178,11 @@ def logsumexp(x, axis=None):
 
 
 def logsumexp_vjp(g, z, x, axis=None):
-    return expand(g, x, axis) * np.exp(x - expand(z, x, axis))
+    # G * softmax(x), from x - max(x) as the forward pass has it: exp(x - z) would
+    # carry z's rounding (an ulp of 1000 is 1e-13) into every element.
+    m = np.max(x, axis=axis, keepdims=True)
+    e = np.exp(x - np.where(np.isfinite(m), m, 0.0))
+    return expand(g, x, axis) * (e / np.sum(e, axis=axis, keepdims=True))
 
 
 def softmax(x, axis=-1):

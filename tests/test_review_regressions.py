@@ -157,3 +157,19 @@ def test_a_json_file_is_not_read_as_csv(cg, tmp_path):
     points.write_text('[{"x": 1, "y": 2}]')
     run = cg("eval", "x*y", "--batch", str(points))
     assert run.code == 2 and "not " + str(points) in run.stderr and ".jsonl" in run.stderr
+
+
+def test_logsumexp_gradient_at_large_inputs_is_right_to_an_ulp():
+    # Found in review: the gradient was exp(x - z) with z = logsumexp(x) rounded,
+    # whose error (an ulp of 1000 is 1.1e-13) reached every element. The oracle is
+    # softmax(x) at 50 digits.
+    import mpmath
+
+    import cgcli
+
+    mpmath.mp.dps = 50
+    x = np.array([1000.0, 999.3, 990.1, 1000.0 - 1e-7, 1003.7])
+    gradient = cgcli.run("logsumexp(x)", {"x": x}).gradient["x"]
+    exps = [mpmath.exp(mpmath.mpf(float(v))) for v in x]
+    expected = np.array([float(e / sum(exps)) for e in exps])
+    assert np.all(np.abs(gradient - expected) <= 2 * np.spacing(expected)), gradient - expected
