@@ -113,8 +113,10 @@ def qpow(x, y):
     # Rational only for an integer exponent, and only while the result stays small.
     if y.denominator != 1 or (x == 0 and y < 0):
         return None
-    bits = max(x.numerator.bit_length(), x.denominator.bit_length())
-    if bits * abs(y.numerator) > EXACT_BITS:
+    # |x|^k has at least (bits - 1) k + 1 bits: past the cap, do not even start. (At
+    # most bits * k: what passes is checked after, and 1^5000 or (-1)^5000 is cheap.)
+    bits = max(abs(x.numerator).bit_length(), x.denominator.bit_length())
+    if (bits - 1) * abs(y.numerator) > EXACT_BITS:
         raise OverflowError("too large for exact arithmetic")
     return x ** int(y)
 

@@ -173,3 +173,19 @@ def test_logsumexp_gradient_at_large_inputs_is_right_to_an_ulp():
     exps = [mpmath.exp(mpmath.mpf(float(v))) for v in x]
     expected = np.array([float(e / sum(exps)) for e in exps])
     assert np.all(np.abs(gradient - expected) <= 2 * np.spacing(expected)), gradient - expected
+
+
+def test_exact_powers_of_one_are_not_capped():
+    # Found in review: x^5000 at x = 1 was refused as "past 4096 bits" (1 bit * 5000).
+    from fractions import Fraction
+
+    import cgcli
+
+    result = cgcli.run("x^5000 * y", {"x": Fraction(1), "y": Fraction(1, 3)}, exact=True)
+    assert result.values[-1] == Fraction(1, 3)  # 1^5000 / 3
+    assert result.gradient["x"] == Fraction(5000, 3)  # 5000 x^4999 y
+    assert not result.notices
+    result = cgcli.run("x^5000", {"x": Fraction(-1)}, exact=True)
+    assert result.values[-1] == 1 and result.gradient["x"] == -5000  # 5000 (-1)^4999
+    capped = cgcli.run("x^3000", {"x": Fraction(3)}, exact=True)  # 4755 bits: over the cap
+    assert "exact arithmetic stops" in capped.notices[0].message
