@@ -23,6 +23,7 @@ import math
 
 import numpy as np
 
+from .diagnose import Notice
 from .evaluate import active_nodes, forward
 from .values import to_float
 
@@ -79,6 +80,19 @@ def check(result) -> list[Check]:
                     _check_one(graph, center, name, index, label, reverse, kinky, active, base)
                 )
     return rows
+
+
+def unchecked(result, rows) -> list[Notice]:
+    """What --check left out, said as warnings: an array output, or elements past
+    the first ELEMENTS."""
+    if rows is None:
+        return [Notice("check", "--check compares a gradient, and an array output has none: "
+                       "nothing was checked (sum(...) makes the output a number)")]  # fmt: skip
+    total = sum(int(np.size(g)) for g in result.gradient.values())
+    if total > len(rows):
+        return [Notice("check", f"--check compared the first {len(rows)} of {total} partial "
+                       "derivatives; the rest were not checked")]  # fmt: skip
+    return []
 
 
 def _check_one(graph, center, name, index, label, reverse, kinky, active, base) -> Check:

@@ -114,12 +114,13 @@ def eval_command(
         exact=exact,
         jacobian=jacobian,
     )
-    warn(result.notices)
     checked = None
     if check_numerically:
-        from .check import check
+        from .check import check, unchecked
 
-        checked = check(result)
+        checked = check(result) if result.jacobian is None else None
+        result.notices.extend(unchecked(result, checked))
+    warn(result.notices)
     with open_output(output) as stream:
         if as_json:
             from .render.jsonout import dumps

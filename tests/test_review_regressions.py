@@ -189,3 +189,19 @@ def test_exact_powers_of_one_are_not_capped():
     assert result.values[-1] == 1 and result.gradient["x"] == -5000  # 5000 (-1)^4999
     capped = cgcli.run("x^3000", {"x": Fraction(3)}, exact=True)  # 4755 bits: over the cap
     assert "exact arithmetic stops" in capped.notices[0].message
+
+
+def test_check_says_what_it_did_not_check(cg, tmp_path):
+    # Found in review: --check with --jacobian printed an empty table, and past 1000
+    # elements it stopped without a word.
+    run = cg("eval", "x*2", "x=[1,2]", "--jacobian", "--check")
+    assert run.code == 0 and "nothing was checked" in run.stderr
+    assert "Finite-difference check" not in run.stdout
+    values = tmp_path / "x.json"
+    values.write_text(json.dumps([i / 1500 for i in range(1500)]))
+    doc = cg("eval", "sum(sin(x))", f"x=@{values}", "--check", "--json").json()
+    assert len(doc["check"]) == 1000
+    assert {row["status"] for row in doc["check"]} == {"agree"}
+    assert [w["message"] for w in doc["warnings"]] == [
+        "--check compared the first 1000 of 1500 partial derivatives; the rest were not checked"
+    ]
