@@ -35,7 +35,9 @@ def run(
     from .evaluate import evaluate
     from .parse import parse
 
-    values = dict(values or {})
+    values = _checked(values or {})
+    if kink not in ("subgradient", "nan", "error"):
+        raise ValueError(f"kink must be 'subgradient', 'nan' or 'error', not {kink!r}")
     # A program makes a node object per operation and none of them form cycles:
     # the cyclic collector would only rescan them, over and over, as they pile up
     # (a tenth of the time at 10,000 terms, and the growth above linear).
@@ -47,3 +49,20 @@ def run(
     finally:
         if collecting:
             gc.enable()
+
+
+def _checked(values: Mapping) -> dict:
+    """The values, each a number or an array of numbers (a list becomes an array)."""
+    import numbers
+
+    import numpy as np
+
+    checked = {}
+    for name, value in values.items():
+        if isinstance(value, list | tuple):
+            value = np.asarray(value, dtype=np.float64)
+        ok = isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
+        if not ok and (not isinstance(value, numbers.Real) or isinstance(value, bool)):
+            raise TypeError(f"the value of {name} is {value!r}, not a number or an array")
+        checked[name] = value
+    return checked

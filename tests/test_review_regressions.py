@@ -205,3 +205,15 @@ def test_check_says_what_it_did_not_check(cg, tmp_path):
     assert [w["message"] for w in doc["warnings"]] == [
         "--check compared the first 1000 of 1500 partial derivatives; the rest were not checked"
     ]
+
+
+def test_the_library_refuses_what_is_not_a_number_and_unknown_kink_policies():
+    import cgcli
+
+    for value in ["abc", True, None, {"a": 1}]:
+        with pytest.raises(TypeError, match="not a number or an array"):
+            cgcli.run("x", {"x": value})
+    with pytest.raises(ValueError, match="kink must be"):
+        cgcli.run("relu(x)", {"x": 0.0}, kink="bogus")
+    # A list is an array: d/dx sum(x^2) = 2x.
+    assert cgcli.run("sum(x^2)", {"x": [1, 2]}).gradient["x"].tolist() == [2.0, 4.0]
