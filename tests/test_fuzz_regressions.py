@@ -22,6 +22,17 @@ FOUND = [
     ("graph", "--format", "dot", "[x,0^z, +z] @ v", "x=0.5", "z=0", "v=[0.5,-1,2]"),
     # A slice with a step of 0.
     ("eval", "--jacobian", "--json", "M.T @ v[::-0][1:]", "v=[0.5,-1,2]", "M=[[1,2],[3,4]]"),
+    # A list as an axis (found again by the fuzzer, the day review found it).
+    (
+        "eval",
+        "--precision",
+        "3",
+        "--check",
+        " max(z) + min(M, axis=[ 00])+ dot(v,v)",
+        "z=0",
+        "v=[0.5,-1,2]",
+        "M=[[1,2],[3,4]]",
+    ),
 ]
 
 
