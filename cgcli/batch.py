@@ -296,8 +296,9 @@ def _csv_rows(handle, where, needed, skip_bad, summary, progress) -> Iterator[Ch
             if not np.isfinite(table).all():
                 raise ValueError
         except ValueError:
-            table, numbers = _csv_slowly(lines, numbers, width, header, index, skip_bad, summary,
-                                         where)  # fmt: skip
+            table, numbers = _csv_slowly(
+                lines, numbers, width, header, index, skip_bad, summary, where
+            )
         yield Chunk({name: table[:, i] for i, name in enumerate(needed)}, numbers)
 
 

@@ -86,12 +86,22 @@ def unchecked(result, rows) -> list[Notice]:
     """What --check left out, said as warnings: an array output, or elements past
     the first ELEMENTS."""
     if rows is None:
-        return [Notice("check", "--check compares a gradient, and an array output has none: "
-                       "nothing was checked (sum(...) makes the output a number)")]  # fmt: skip
+        return [
+            Notice(
+                "check",
+                "--check compares a gradient, and an array output has none: "
+                "nothing was checked (sum(...) makes the output a number)",
+            )
+        ]
     total = sum(int(np.size(g)) for g in result.gradient.values())
     if total > len(rows):
-        return [Notice("check", f"--check compared the first {len(rows)} of {total} partial "
-                       "derivatives; the rest were not checked")]  # fmt: skip
+        return [
+            Notice(
+                "check",
+                f"--check compared the first {len(rows)} of {total} partial "
+                "derivatives; the rest were not checked",
+            )
+        ]
     return []
 
 

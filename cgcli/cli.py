@@ -93,8 +93,13 @@ def eval_command(
     from .streams import open_output
 
     if batch is not None:
-        ignored = {"--all": all_nodes, "--jacobian": jacobian, "--check": check_numerically,
-                   "--exact": exact, "--precision": precision is not None}  # fmt: skip
+        ignored = {
+            "--all": all_nodes,
+            "--jacobian": jacobian,
+            "--check": check_numerically,
+            "--exact": exact,
+            "--precision": precision is not None,
+        }
         if any(ignored.values()):
             from .errors import UsageError
 

@@ -46,8 +46,13 @@ def test_refused_clearly(cg, args, words):
 
 def test_reductions_of_empty_slices_that_have_a_value_still_work(cg):
     # sum of nothing is 0; max along an axis of length 2 of a (2, 0) array is empty.
-    doc = cg("eval", "sum(x[1:1]) + sum(max(W[:,1:1], axis=0)) + x[0]", "x=[1,2]",
-             "W=[[1,2],[3,4]]", "--json").json()  # fmt: skip
+    doc = cg(
+        "eval",
+        "sum(x[1:1]) + sum(max(W[:,1:1], axis=0)) + x[0]",
+        "x=[1,2]",
+        "W=[[1,2],[3,4]]",
+        "--json",
+    ).json()
     assert doc["output"]["value"] == 1.0
     assert doc["gradient"] == {"x": [1.0, 0.0], "W": [[0.0, 0.0], [0.0, 0.0]]}
 
