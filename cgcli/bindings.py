@@ -252,7 +252,7 @@ def _checked_array(value, arg: str):
             f"in the binding '{_clip(arg)}', the array holds a number too large "
             "for a float64, or one that is not finite"
         )
-    return array
+    return array if array.ndim else np.float64(array)  # a 0-d array is a number
 
 
 def _clip(text: str, width: int = 60) -> str:

@@ -92,8 +92,14 @@ def evaluate(
     if arrays:
         shapes = infer_shapes(graph, values)
         if exact:
+            bound = [n for n in graph.inputs if isinstance(values[n], np.ndarray)]
             raise UsageError(
-                "--exact works on numbers, not on arrays",
+                "--exact works on numbers, not on arrays: "
+                + (
+                    f"{', '.join(bound)} is bound to an array"
+                    if bound
+                    else "the program uses array operations"
+                ),
                 "Leave out --exact, or bind the variables to numbers.",
             )
         output_shape = shapes[graph.output]

@@ -222,3 +222,13 @@ def test_the_library_refuses_what_is_not_a_number_and_unknown_kink_policies():
         cgcli.run("relu(x)", {"x": 0.0}, kink="bogus")
     # A list is an array: d/dx sum(x^2) = 2x.
     assert cgcli.run("sum(x^2)", {"x": [1, 2]}).gradient["x"].tolist() == [2.0, 4.0]
+
+
+def test_a_zero_dimensional_npy_is_a_number_and_exact_says_why_it_refuses(cg, tmp_path):
+    np.save(tmp_path / "x.npy", np.float64(2.5))
+    run = cg("eval", "x*x", f"x=@{tmp_path / 'x.npy'}", "--exact", "--json")
+    assert run.code == 0 and run.json()["output"]["exact"] == "25/4"  # 2.5^2 = 6.25
+    run = cg("eval", "transpose(x)", "x=1", "--exact")
+    assert run.code == 2 and "the program uses array operations" in run.stderr
+    run = cg("eval", "x*2", "x=[1]", "--exact")
+    assert run.code == 2 and "x is bound to an array" in run.stderr
