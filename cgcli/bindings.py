@@ -78,20 +78,22 @@ def _float(value, arg: str) -> float:
     except OverflowError:
         result = float("inf")
     if result in (float("inf"), float("-inf")):
-        raise UsageError(f"in the binding '{arg}', the value is too large for a float64")
+        raise UsageError(f"in the binding '{_clip(arg)}', the value is too large for a float64")
     return result
 
 
 def parse_number(text: str, arg: str) -> float:
     def bad(why, hint=None):
-        return UsageError(f"in the binding '{arg}', {why}", hint)
+        return UsageError(f"in the binding '{_clip(arg)}', {why}", hint)
 
-    if not text:
+    whole, text = text, _clip(text, 30)  # the whole for reading, the start for messages
+
+    if not whole:
         raise bad("there is no value after '='", "Write a number, as in x=2.5.")
-    if not text.isascii():
+    if not whole.isascii():
         import unicodedata
 
-        char = next(c for c in text if not c.isascii())
+        char = next(c for c in whole if not c.isascii())
         what = unicodedata.name(char, f"U+{ord(char):04X}")
         if unicodedata.category(char) == "Nd":
             raise bad(
@@ -102,16 +104,18 @@ def parse_number(text: str, arg: str) -> float:
             f"'{char}' ({what}) is not part of a number",
             "'-' must be the ASCII hyphen-minus." if "MINUS" in what or "DASH" in what else None,
         )
-    lowered = text.lower().lstrip("+-")
+    lowered = whole.lower().lstrip("+-")
     if lowered in ("nan", "inf", "infinity"):
         raise bad(f"'{text}' is not a finite number", "Values must be finite decimal numbers.")
     if re.match(r"0[xob]", lowered):
         raise bad(f"'{text}' is not a decimal number", "Write the value in decimal.")
-    if "_" in text:
-        raise bad(f"'{text}' has an underscore", f"Write it without: {text.replace('_', '')}.")
-    if not DECIMAL.match(text):
+    if "_" in whole:
+        raise bad(
+            f"'{text}' has an underscore", f"Write it without: {_clip(whole.replace('_', ''), 30)}."
+        )
+    if not DECIMAL.match(whole):
         raise bad(f"'{text}' is not a number", "Write a decimal number, as in -2.5 or 1e-3.")
-    value = float(text)
+    value = float(whole)
     if value in (float("inf"), float("-inf")):
         raise bad(
             f"'{text}' is too large for a float64", "The largest finite float64 is about 1.8e308."

@@ -232,3 +232,11 @@ def test_a_zero_dimensional_npy_is_a_number_and_exact_says_why_it_refuses(cg, tm
     assert run.code == 2 and "the program uses array operations" in run.stderr
     run = cg("eval", "x*2", "x=[1]", "--exact")
     assert run.code == 2 and "x is bound to an array" in run.stderr
+
+
+def test_a_5000_digit_binding_gets_a_short_message(cg):
+    # Found while listing bad inputs for the issue: the message repeated all 5,000
+    # digits, twice.
+    run = cg("eval", "x", "x=" + "9" * 5000)
+    assert run.code == 2 and "is too large for a float64" in run.stderr
+    assert len(run.stderr) < 300
