@@ -38,7 +38,9 @@ class ExpressionCommand(click.Command):
                 break
             if arg in valued:
                 marked.append(arg)
-                marked.append(next(rest, ""))
+                value = next(rest, None)
+                if value is not None:  # else click says the option needs a value
+                    marked.append(value)
                 continue
             if arg.startswith("--"):
                 if not OPTION.fullmatch(arg):  # --x*y is an expression, not an option

@@ -100,12 +100,17 @@ def eval_command(
             "--exact": exact,
             "--precision": precision is not None,
         }
-        if any(ignored.values()):
-            from .errors import UsageError
+        from .errors import UsageError
 
+        if any(ignored.values()):
             raise UsageError(
                 f"--batch does not take {', '.join(k for k, v in ignored.items() if v)}",
                 "A batch writes each point's value and gradient, every number in full.",
+            )
+        if batch == "-" and "-" in (program.path, program.expression):
+            raise UsageError(
+                "the program and the batch cannot both come from standard input",
+                "Give one of them as a file: -f FILE or --batch FILE.",
             )
         return batch_command(program, batch, as_json, skip_bad_rows, kink, strict, output)
     if skip_bad_rows:
@@ -128,9 +133,10 @@ def eval_command(
     warn(result.notices)
     with open_output(output) as stream:
         if as_json:
-            from .render.jsonout import dumps
+            from .render.jsonout import write
 
-            stream.write(dumps(result, checked) + "\n")
+            write(stream, result, checked)
+            stream.write("\n")
         else:
             from .render.table import checks, kinks, table
 
@@ -246,14 +252,15 @@ def graph_command(program, form, depth, exact, strict, kink, precision, ascii_on
                 if found is not None:
                     show(stream, found, out, notation.ascii)
             return
-        from .render import export
+        from .render import export, plain
 
         if form == "json":
-            stream.write(export.graph_json(graph, result) + "\n")
+            drawn = export.graph_json(graph, result) + "\n"
         elif form == "dot":
-            stream.write(export.dot(graph, result, notation, precision))
+            drawn = export.dot(graph, result, notation, precision)
         else:
-            stream.write(export.mermaid(graph, result, notation, precision))
+            drawn = export.mermaid(graph, result, notation, precision)
+        stream.write(plain(drawn) if notation.ascii else drawn)
 
 
 @cli.command("explain", cls=ExpressionCommand)
@@ -288,7 +295,7 @@ def explain_command(program, as_json, exact, strict, kink, precision, ascii_only
             return
         from .render.explain import text
 
-        show(stream, text(steps, result, notation, precision))
+        show(stream, text(steps, result, notation, precision), ascii_only=notation.ascii)
 
 
 def console(stream):
@@ -315,6 +322,12 @@ def warn(notices) -> None:
     err = make(stderr=True)
     for notice in notices:
         err.print(f"[yellow]warning:[/] {escape(notice.message)}", soft_wrap=True)
+
+
+def ctx_name(error: click.UsageError) -> str:
+    """The command a click error is about: eval, graph or explain."""
+    ctx = error.ctx
+    return ctx.info_name if ctx is not None and ctx.parent is not None else "eval"
 
 
 def report(error: CgError) -> None:
@@ -344,7 +357,7 @@ def main(argv=None) -> None:
                 error.possibilities = None
             error.message += (
                 f"\nIf {error.option_name} is the program, put it after --: "
-                f"cg eval -- {error.option_name} ..."
+                f"cg {ctx_name(error)} -- {error.option_name} ..."
             )
         error.show()
         code = error.exit_code

@@ -108,8 +108,8 @@ def evaluate(
             raise UsageError(
                 f"the output {name} is an array of shape {show(output_shape)}, so it has no "
                 "single gradient",
-                f"Reduce it to a number, as in sum({name}), or ask for --jacobian: the "
-                "derivative of each element.",
+                f"Reduce it to a number, as in sum({name}), or ask `cg eval --jacobian` "
+                "for the derivative of each element.",
             )
     active = active_nodes(graph)
     notices = []

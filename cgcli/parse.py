@@ -182,6 +182,17 @@ class _Builder:
                 token, f"in {name}(...), a setting such as axis=0 must come after the arguments"
             )
         op = _choose(ops, len(positional), keywords)
+        if (
+            op is None
+            and keywords
+            and not any(k.token.text in o.params for o in ops for k in keywords)
+        ):
+            allowed = ", ".join(key for o in ops for key in o.params) or "no settings"
+            raise self._error(
+                keywords[0].token,
+                f"{name} has no setting '{keywords[0].token.text}'",
+                f"It takes {allowed}.",
+            )
         if op is None:
             named = [k.token.text + "=" for k in keywords]
             fitting = [o for o in ops if all(k[:-1] in o.params for k in named)] or ops

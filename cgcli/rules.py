@@ -43,10 +43,13 @@ def one_minus_square(x):
 
 
 def atan2_partial(a, b):
-    # a/(a^2 + b^2) as (a/h)/h with h = hypot(a, b): no overflow in the squares;
-    # 0 at the origin, as PyTorch has it.
+    # a/(a^2 + b^2): as written where the squares neither overflow nor underflow
+    # (exact for small whole numbers, as a hand calculation is), else as (a/h)/h with
+    # h = hypot(a, b); 0 at the origin, as PyTorch has it.
+    squares = a * a + b * b
     h = np.hypot(a, b)
-    return np.where(h == 0, 0.0, (a / h) / h)
+    safe = (squares >= np.finfo(np.float64).tiny) & (squares < np.inf)
+    return np.where(h == 0, 0.0, np.where(safe, a / np.where(safe, squares, 1.0), (a / h) / h))
 
 
 def tie(x, y, g, loses):
@@ -199,7 +202,7 @@ def softmax_vjp(g, z, x, axis=-1):
 def norm(x, axis=None):
     # The 2-norm scaled by the largest magnitude: no overflow in the squares.
     m = np.max(np.abs(x), axis=axis, keepdims=True)
-    scale = np.where(m > 0, m, 1.0)
+    scale = np.where((m > 0) & (m < np.inf), m, 1.0)  # inf in x: the norm is inf, not nan
     result = scale * np.sqrt(np.sum((x / scale) ** 2, axis=axis, keepdims=True))
     return np.squeeze(result, axis=axis) if axis is not None else result.reshape(())
 

@@ -47,11 +47,26 @@ def open_output(path: str | None):
         yield sys.stdout
         sys.stdout.flush()  # now, so that a closed pipe is noticed here and not at exit
         return
+    import stat
     import tempfile
 
-    target = os.path.abspath(path)
-    if os.path.isdir(target):
+    try:
+        mode = os.stat(path).st_mode  # of what a link points to
+    except FileNotFoundError:
+        mode = None
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+    if mode is not None and stat.S_ISDIR(mode):
         raise UsageError(f"cannot write {path}: it is a directory", "Name a file: -o out.csv.")
+    if mode is not None and not stat.S_ISREG(mode):
+        # A device, a pipe, /dev/stdout: written to as it is, never replaced.
+        try:
+            with open(path, "w", encoding="utf-8", newline="\n") as handle:
+                yield handle
+        except OSError as err:  # opening it, or writing (/dev/full)
+            raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+        return
+    target = os.path.realpath(path)  # through a link, to the file it names
     try:
         fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".cg-", suffix=".tmp")
     except OSError as err:
@@ -59,9 +74,12 @@ def open_output(path: str | None):
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             yield handle
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
+        if mode is None:  # a new file: as open() would make it
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(temporary, 0o666 & ~umask)
+        else:  # a file replaced keeps its permissions
+            os.chmod(temporary, stat.S_IMODE(mode))
         try:
             os.replace(temporary, target)
         except OSError as err:

@@ -240,3 +240,109 @@ def test_a_5000_digit_binding_gets_a_short_message(cg):
     run = cg("eval", "x", "x=" + "9" * 5000)
     assert run.code == 2 and "is too large for a float64" in run.stderr
     assert len(run.stderr) < 300
+
+
+# Found by a second review.
+
+
+def test_output_to_a_link_a_device_or_a_pipe_writes_through_it(cg, tmp_path):
+    import os
+
+    real = tmp_path / "real.txt"
+    real.write_text("old\n")
+    real.chmod(0o600)
+    link = tmp_path / "link.txt"
+    link.symlink_to(real)
+    run = cg("eval", "x*2", "x=1", "--json", "-o", str(link))
+    assert run.code == 0 and link.is_symlink()  # the link stays a link ...
+    assert json.loads(real.read_text())["output"]["value"] == 2.0  # ... to the new text
+    assert real.stat().st_mode & 0o777 == 0o600  # with the file's permissions
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        run = cg("eval", "x*2", "x=1", "--json", "-o", str(fifo))
+        assert run.code == 0 and fifo.is_fifo()  # written to, not replaced by a file
+        assert json.loads(os.read(reader, 1 << 16))["output"]["value"] == 2.0
+    finally:
+        os.close(reader)
+    # (Devices take the same path as the pipe; they are not tried here, because a
+    # regression would replace the machine's /dev/null.)
+
+
+def test_ascii_output_has_no_approximately_equal_sign(cg):
+    for args in (
+        ["eval", "sqrt(a)", "a=1/2", "--exact", "--ascii"],
+        ["explain", "sqrt(a)", "a=1/2", "--exact", "--ascii"],
+        ["graph", "sqrt(a)", "a=1/2", "--exact", "--ascii"],
+        ["graph", "sqrt(a)", "a=1/2", "--exact", "--ascii", "--format", "mermaid"],
+    ):
+        run = cg(*args)
+        assert run.code == 0 and run.stdout.isascii(), (args, run.stdout)
+        assert "~0.7071067811865476" in run.stdout  # sqrt(1/2) is not rational
+
+
+def test_an_ascii_standard_output_is_written_in_ascii():
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONIOENCODING="ascii")
+    for command in ("eval", "explain", "graph"):
+        run = subprocess.run(
+            [sys.executable, "-m", "cgcli", command, "sqrt(a)", "a=1/2", "--exact"],
+            capture_output=True, env=env, text=True, encoding="ascii", errors="replace",
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        assert "~0.7071067811865476" in run.stdout and "internal error" not in run.stderr
+
+
+def test_norm_with_an_infinite_element_is_infinite(cg):
+    # numpy and PyTorch: norm([inf, 1e300]) = inf; it was inf/inf = NaN.
+    doc = cg("eval", "norm(x*1e300)", "x=[1e10,1]", "--json").json()
+    assert doc["output"]["value"] == "Infinity"
+
+
+def test_atan2_partials_are_exact_where_a_hand_calculation_is():
+    import cgcli
+
+    # d atan2(y, x)/dx = -y/(x^2 + y^2) = -2/8; d/dy = x/(x^2 + y^2) = 2/8.
+    assert cgcli.run("atan2(y, x)", {"x": 2.0, "y": 2.0}).gradient == {"x": -0.25, "y": 0.25}
+    assert cgcli.run("atan2(y, x)", {"x": 1.0, "y": 1.0}).gradient == {"x": -0.5, "y": 0.5}
+    # Squares that overflow or underflow still give the right partial.
+    big = cgcli.run("atan2(y, x)", {"x": 1e300, "y": 1e300}).gradient
+    assert big["y"] == pytest.approx(0.5e-300, rel=1e-15)
+    tiny = cgcli.run("atan2(y, x)", {"x": 3e-300, "y": 4e-300}).gradient
+    assert tiny["y"] == pytest.approx(1.2e299, rel=1e-15)  # 3e-300 / 25e-600
+
+
+@pytest.mark.parametrize("option", ["-o", "-f", "--batch", "--values", "--precision"])
+def test_an_option_at_the_end_without_its_value_says_so(cg, option):
+    run = cg("eval", "x", "x=1", option)
+    refuses_clearly(run)
+    assert run.code == 2 and f"{option}' requires an argument" in run.stderr, run.stderr
+
+
+def test_settings_on_functions_that_have_none(cg):
+    run = cg("eval", "sin(x, axis=0)", "x=[1,2]")
+    assert run.code == 2 and "sin has no setting 'axis'" in run.stderr
+
+
+def test_program_and_batch_cannot_both_be_standard_input(cg):
+    run = cg("eval", "-f", "-", "--batch", "-", input="x*y")
+    assert run.code == 2 and "cannot both come from standard input" in run.stderr
+
+
+def test_hints_name_options_the_command_has(cg):
+    run = cg("graph", "softmax(x)", "x=[1,2]")
+    assert run.code == 2 and "cg eval --jacobian" in run.stderr
+    run = cg("graph", "--x", "x=1")
+    assert run.code == 2 and "cg graph -- --x" in run.stderr
+
+
+def test_a_shared_node_is_drawn_in_full_above_its_references(cg):
+    run = cg("graph", "sin(x)*x", "x=1", "--ascii", env={"COLUMNS": "100"})
+    lines = run.stdout.splitlines()
+    full = next(i for i, line in enumerate(lines) if "x = 1" in line)
+    ref = next(i for i, line in enumerate(lines) if "drawn above" in line)
+    assert full < ref, run.stdout

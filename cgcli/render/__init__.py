@@ -84,13 +84,30 @@ class Notation:
         return formula if self.ascii else formula.replace("*", self.times)
 
 
+# The symbols the views use, and what they become in plain ASCII: one character
+# for one, so that columns laid out for the one fit the other.
+ASCII = str.maketrans(
+    {"\u2248": "~", "\u2202": "d", "\u00b7": "*", "\u2191": "^", "\u2193": "v", "\u2026": "~"}
+)
+
+
+def plain(text: str) -> str:
+    """Text for a stream that takes ASCII only: ≈ as ~, ∂ as d, and so on."""
+    return text.translate(ASCII)
+
+
 class AsciiOnly:
-    """Render with ASCII guides and boxes whatever the terminal can show (for --ascii)."""
+    """Render with ASCII guides, boxes and symbols whatever the terminal can show (for
+    --ascii, and for streams that cannot carry more)."""
 
     def __init__(self, renderable):
         self.renderable = renderable
 
     def __rich_console__(self, console, options):
+        from rich.segment import Segment
+
         options = options.copy()
         options.encoding = "ascii"
-        yield from console.render(self.renderable, options)
+        for segment in console.render(self.renderable, options):
+            text = segment.text.translate(ASCII)
+            yield segment if text == segment.text else Segment(text, *segment[1:])

@@ -67,7 +67,8 @@ def document(result, checks=None) -> dict:
             }
             for row in checks
         ]
-    doc["nodes"] = [node_document(result, node) for node in graph.nodes]
+    # A row a node, made as it is written: a million nodes need not all be in memory.
+    doc["nodes"] = (node_document(result, node) for node in graph.nodes)
     return doc
 
 
@@ -112,10 +113,24 @@ def dumps(result, checks=None) -> str:
     return dumps_with_rows(document(result, checks), ("nodes",))
 
 
+def write(stream, result, checks=None) -> None:
+    """As dumps, to a stream, a row at a time."""
+    write_with_rows(stream, document(result, checks), ("nodes",))
+
+
 def dumps_with_rows(doc: dict, keys: tuple[str, ...]) -> str:
+    import io
+
+    out = io.StringIO()
+    write_with_rows(out, doc, keys)
+    return out.getvalue()
+
+
+def write_with_rows(stream, doc: dict, keys: tuple[str, ...]) -> None:
     """Indented JSON in which each item of the lists under `keys` (the last keys of
     `doc`) stands on one line, as does each array of numbers: readable for people,
-    and the same for parsers."""
+    and the same for parsers. The items may be any iterable; each is written as it
+    comes."""
     doc = dict(doc)
     lists = {key: doc.pop(key) for key in keys}
     arrays: list[str] = []
@@ -131,11 +146,16 @@ def dumps_with_rows(doc: dict, keys: tuple[str, ...]) -> str:
 
     head = json.dumps(inline(doc), indent=2, allow_nan=False)
     head = re.sub(r'"\\u0000(\d+)"', lambda m: arrays[int(m.group(1))], head)
-    parts = [head[:-2]]
+    stream.write(head[:-2])
+    encode = json.JSONEncoder(allow_nan=False).encode
     for key, items in lists.items():
-        rows = ",\n".join("    " + json.dumps(item, allow_nan=False) for item in items)
-        parts.append(f',\n  "{key}": [\n{rows}\n  ]' if items else f',\n  "{key}": []')
-    return "".join(parts) + "\n}"
+        stream.write(f',\n  "{key}": [')
+        separator = "\n    "
+        for item in items:
+            stream.write(separator + encode(item))
+            separator = ",\n    "
+        stream.write("]" if separator == "\n    " else "\n  ]")
+    stream.write("\n}")
 
 
 def explanation_json(result, steps: dict) -> str:

@@ -60,23 +60,28 @@ def tree(
     root = Tree(label(graph.output))
     drawn = {graph.output}
     arrow = "^" if notation.ascii else "\u2191"
-    stack = [(graph.output, root, 0)]
+    # Depth first, one child at a time, in the order the lines are printed: a node is
+    # drawn in full where it first appears, and every later use refers up to it.
+    stack = [(root, 0, iter(nodes[graph.output].inputs))]
     while stack:
-        i, branch, depth = stack.pop()
-        children = []
-        for j in nodes[i].inputs:
-            if j in drawn and nodes[j].op != CONST:
-                ref = Text(f"{arrow} {nodes[j].name}", style="bold")
-                ref.append(" (shared, drawn above)", style="italic dim")
-                branch.add(ref)
-                continue
-            child = branch.add(label(j))
-            if not nodes[j].inputs:
-                drawn.add(j)
-            elif depth + 1 >= max_depth:
+        branch, depth, rest = stack[-1]
+        j = next(rest, None)
+        if j is None:
+            stack.pop()
+            continue
+        if j in drawn:
+            ref = Text(f"{arrow} {nodes[j].name}", style="bold")
+            ref.append(" (shared, drawn above)", style="italic dim")
+            branch.add(ref)
+            continue
+        child = branch.add(label(j))
+        if nodes[j].op == CONST:
+            continue
+        drawn.add(j)
+        if nodes[j].inputs:
+            if depth + 1 >= max_depth:
                 child.add(Text("... more below (--depth)", style="dim"))
+                drawn.discard(j)  # not drawn in full: a later use may draw it
             else:
-                drawn.add(j)
-                children.append((j, child, depth + 1))
-        stack.extend(reversed(children))
+                stack.append((child, depth + 1, iter(nodes[j].inputs)))
     return root
