@@ -158,6 +158,18 @@ def evaluate(
         for name in values
         if name not in graph.inputs
     ]
+    notices += [
+        Notice(
+            "unused",
+            f"the statement {_statement(graph, x)} is not "
+            "used: only the last statement is the output. To use a value later, name it "
+            "(d = ...); to continue a statement on the next line, end the line with its "
+            "operator or leave a '(' open",
+            x,
+        )
+        for x in dict.fromkeys(graph.statements)
+        if x != graph.output
+    ]
     if strict and any(n.kind in ("value", "derivative") for n in notices):
         raise EvaluationError(
             "--strict: "
@@ -214,6 +226,11 @@ def forward(graph: Graph, values: Mapping[str, float]) -> list:
 
 
 MAX_DIMENSIONS = 64  # numpy's limit
+
+
+def _statement(graph: Graph, x: int) -> str:
+    node = graph.nodes[x]
+    return graph.definition(node) if node.inputs else node.name
 
 
 def infer_shapes(graph: Graph, values: Mapping) -> list[tuple]:

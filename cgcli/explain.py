@@ -15,6 +15,7 @@ import numpy as np
 
 from .exact import local_partial
 from .graph import CONST, INPUT, operand
+from .kinks import nan_at_kinks
 from .ops import Op
 from .render import Notation, fmt
 from .shapes import unbroadcast
@@ -135,7 +136,11 @@ def _local(graph, result, k, i, notation, number, label) -> dict:
     numbers = dict(zip(op.args, (operand(number(v)) for v in args)))
     positions = [p for p, j in enumerate(consumer.inputs) if j == i]
     z, attrs = result.values[k], consumer.attrs
-    value = sum(local_partial(op, p, z, args, result.exact, attrs) for p in positions)
+    # Under --kink nan, a local partial at a kink is NaN, as the backward pass had it.
+    hits = [h for h in result.kinks if h.node == k] if result.policy == "nan" else []
+    value = sum(
+        nan_at_kinks(local_partial(op, p, z, args, result.exact, attrs), hits, p) for p in positions
+    )
     shape = np.shape(result.values[i])
     vjp = not op.elementwise or np.shape(value) != shape
     if vjp:
@@ -143,7 +148,10 @@ def _local(graph, result, k, i, notation, number, label) -> dict:
         names["G"] = notation.partial(top, consumer.name)
         numbers["G"] = operand(number(g))
         value = sum(
-            unbroadcast(local_partial(op, p, z, args, False, attrs, g), shape) for p in positions
+            unbroadcast(
+                nan_at_kinks(local_partial(op, p, z, args, False, attrs, g), hits, p), shape
+            )
+            for p in positions
         )
     formula = " + ".join(notation.text(substitute(partial(op, p), names)) for p in positions)
     numeric = " + ".join(notation.text(substitute(partial(op, p), numbers)) for p in positions)

@@ -62,6 +62,7 @@ class Graph:
         self.output: int | None = None
         # An array op or array constant (the parser says so): shapes are checked first.
         self.arrays = False
+        self.statements: list[int] = []  # the statements that name nothing, by node
 
     def add(
         self, op, inputs=(), name=None, value=None, position=None, literal=None, attrs=None

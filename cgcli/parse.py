@@ -344,6 +344,7 @@ class _Builder:
 
     def output(self, x: int) -> None:
         self.graph.output = x
+        self.graph.statements.append(x)
 
     def version(self, name: str) -> str:
         """A name for the second, third, ... node assigned to `name`: c_2, c_3, ..."""

@@ -346,3 +346,35 @@ def test_a_shared_node_is_drawn_in_full_above_its_references(cg):
     full = next(i for i, line in enumerate(lines) if "x = 1" in line)
     ref = next(i for i, line in enumerate(lines) if "drawn above" in line)
     assert full < ref, run.stdout
+
+
+def test_check_looks_again_with_a_finer_step_before_a_verdict():
+    import cgcli
+    from cgcli.check import check
+
+    # At x = 700 the step is 2^-1: the differences are off by 2e-3
+    # (they said uncertain); a step 256 times finer agrees with exp(700) itself.
+    (row,) = check(cgcli.run("exp(x)", {"x": 700.0}))
+    assert row.status == "agree" and row.reverse == pytest.approx(1.0142320547350045e304)
+    # At x = 1e20 every usable step is far longer than sin's period: no estimate
+    # means anything, and the verdict must not be "disagree" (exit 1 with --strict).
+    (row,) = check(cgcli.run("sin(x)", {"x": 1e20}))
+    assert row.status == "uncertain"
+
+
+def test_statements_that_name_nothing_and_are_not_last_are_warned_about(cg, tmp_path):
+    program = tmp_path / "p.cg"
+    program.write_text("a = x\n  + y\na*2\n")  # the second line is a statement: +y
+    run = cg("eval", "-f", str(program), "x=1", "y=2", "--json")
+    doc = run.json()
+    assert doc["gradient"] == {"x": 2.0, "y": 0.0}  # as written: a = x; +y; a*2
+    assert [w["message"][:35] for w in doc["warnings"]] == ["the statement y is not used: only t"]
+    run = cg("eval", "d = x*2; d", "x=1")
+    assert run.code == 0 and "warning" not in run.stderr
+
+
+def test_explain_with_kink_nan_shows_the_nan_local_partial(cg):
+    doc = cg("explain", "relu(x)*x", "x=0", "--kink", "nan", "--json").json()
+    locals_ = [local for step in doc["backward"] for local in step.get("locals", [])]
+    relu = next(local for local in locals_ if local["of"] == "∂relu(x)/∂x")
+    assert relu["value"] == "NaN"  # it said 0, and then (0)(0) + (0) = nan
