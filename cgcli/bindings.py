@@ -6,6 +6,7 @@ import re
 
 from .errors import UsageError
 from .ops import FUNCTIONS
+from .shapes import MAX_DIMENSIONS
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
@@ -191,7 +192,7 @@ def parse_array(text: str, arg: str):
     except RecursionError:
         raise UsageError(
             f"in the binding '{_clip(arg)}', the array is nested too deeply",
-            "numpy arrays have at most 64 dimensions.",
+            f"numpy arrays have at most {MAX_DIMENSIONS} dimensions.",
         ) from None
     except ValueError as err:
         raise UsageError(
@@ -235,9 +236,10 @@ def _checked_array(value, arg: str):
     depth, first = 0, value
     while isinstance(first, list) and first:
         depth, first = depth + 1, first[0]
-    if depth > 64:
+    if depth > MAX_DIMENSIONS:
         raise UsageError(
-            f"in the binding '{_clip(arg)}', the array has {depth} dimensions, over numpy's 64"
+            f"in the binding '{_clip(arg)}', the array has {depth} dimensions, "
+            f"over numpy's {MAX_DIMENSIONS}"
         )
     try:
         array = np.array(value)

@@ -114,18 +114,13 @@ def _check_one(graph, center, name, index, label, reverse, kinky, active, base) 
     h = step(x)
     f, near = {}, set()
     for k in STEPS:
-        point = dict(center)
-        moved = np.array(center[name], dtype=np.float64)
-        moved[index] = x + k * h
-        point[name] = moved if moved.ndim else np.float64(moved)
-        values = forward(graph, point)
+        values = forward(graph, _moved(center, name, index, x + k * h))
         f[k] = float(values[graph.output])
         branches = _branches(kinky, values, active)
         # A kink counts where this input moves the op's arguments and they cross it
         # (or sit on it).
         near |= {n for n, (args, signs) in branches.items() if _crosses(args, signs, *base[n])}
-    d1 = (-f[2] + 8 * f[1] - 8 * f[-1] + f[-2]) / (12 * h)
-    d2 = (-f[4] + 8 * f[2] - 8 * f[-2] + f[-4]) / (24 * h)
+    d1, d2 = _stencil(f, 1, h), _stencil(f, 2, h)
     error = abs(d1 - d2)
     if not all(math.isfinite(v) for v in (reverse, d1, d2)):
         status = "not finite"
@@ -160,13 +155,23 @@ def _difference(graph, center, name, index, x, h) -> tuple[float, float]:
     could move it: 18 roundings of |f| over 12 h, doubled."""
     f = {}
     for k in (1, -1, 2, -2):
-        point = dict(center)
-        moved = np.array(center[name], dtype=np.float64)
-        moved[index] = x + k * h
-        point[name] = moved if moved.ndim else np.float64(moved)
-        f[k] = float(forward(graph, point)[graph.output])
+        f[k] = float(forward(graph, _moved(center, name, index, x + k * h))[graph.output])
     rounding = 3 * 2.0**-52 * max(abs(v) for v in f.values()) / h
-    return (-f[2] + 8 * f[1] - 8 * f[-1] + f[-2]) / (12 * h), rounding
+    return _stencil(f, 1, h), rounding
+
+
+def _moved(center: dict, name: str, index: tuple, value: float) -> dict:
+    """The point `center` with element `index` of input `name` set to `value`."""
+    point = dict(center)
+    moved = np.array(center[name], dtype=np.float64)
+    moved[index] = value
+    point[name] = moved if moved.ndim else np.float64(moved)
+    return point
+
+
+def _stencil(f: dict, s: int, h: float) -> float:
+    """The five-point central difference from f at x + k h, with steps s h and 2 s h."""
+    return (-f[2 * s] + 8 * f[s] - 8 * f[-s] + f[-2 * s]) / (12 * s * h)
 
 
 def _crosses(args, signs, base_args, base_signs) -> bool:

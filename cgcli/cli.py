@@ -13,7 +13,7 @@ from .arguments import (
     program_arguments,
     view_options,
 )
-from .errors import CgError, EvaluationError, Exit
+from .errors import CgError, EvaluationError, Exit, UsageError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -100,8 +100,6 @@ def eval_command(
             "--exact": exact,
             "--precision": precision is not None,
         }
-        from .errors import UsageError
-
         if any(ignored.values()):
             raise UsageError(
                 f"--batch does not take {', '.join(k for k, v in ignored.items() if v)}",
@@ -114,8 +112,6 @@ def eval_command(
             )
         return batch_command(program, batch, as_json, skip_bad_rows, kink, strict, output)
     if skip_bad_rows:
-        from .errors import UsageError
-
         raise UsageError("--skip-bad-rows goes with --batch FILE: only a batch has rows")
     result = run(
         *program.load(exact),

@@ -15,7 +15,7 @@ from .errors import EvaluationError, UsageError
 from .graph import INPUT, Graph
 from .kinks import KinkHit, describe_kink, find_kinks, nan_at_kinks
 from .ops import EXACT_BITS
-from .shapes import ShapeError, show, unbroadcast
+from .shapes import MAX_DIMENSIONS, ShapeError, show, unbroadcast
 
 
 class Result:
@@ -85,6 +85,8 @@ def evaluate(
     With `exact`, values are Fractions wherever every op on the way is rational.
     An output that is an array needs `jacobian`: one reverse pass per element.
     """
+    if kink not in KINK_POLICIES:
+        raise ValueError(f"kink must be one of {', '.join(KINK_POLICIES)}, not {kink!r}")
     missing = [name for name in graph.inputs if name not in values]
     if missing:
         raise unbound(graph, missing)
@@ -225,9 +227,6 @@ def forward(graph: Graph, values: Mapping[str, float]) -> list:
     return out
 
 
-MAX_DIMENSIONS = 64  # numpy's limit
-
-
 def _statement(graph: Graph, x: int) -> str:
     node = graph.nodes[x]
     return graph.definition(node) if node.inputs else node.name
@@ -244,7 +243,9 @@ def infer_shapes(graph: Graph, values: Mapping) -> list[tuple]:
         try:
             shape = node.op.shape(*[result[i] for i in node.inputs], **(node.attrs or {}))
             if len(shape) > MAX_DIMENSIONS:
-                raise ShapeError(f"the result would have {len(shape)} dimensions, over numpy's 64")
+                raise ShapeError(
+                    f"the result would have {len(shape)} dimensions, over numpy's {MAX_DIMENSIONS}"
+                )
             result.append(shape)
         except ShapeError as err:
             raise ShapeError(

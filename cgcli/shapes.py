@@ -9,6 +9,8 @@ import numpy as np
 
 from .errors import UsageError
 
+MAX_DIMENSIONS = 64  # numpy's limit
+
 
 class ShapeError(UsageError):
     """Arrays whose shapes an op cannot combine (exit code 2)."""
