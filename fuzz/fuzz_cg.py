@@ -31,6 +31,7 @@ with atheris.instrument_imports(include=["cgcli"]):
     import cgcli.explain
     import cgcli.lalr
     import cgcli.parse
+    import cgcli.points
     import cgcli.render.explain
     import cgcli.render.export
     import cgcli.render.jsonout
