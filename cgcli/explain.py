@@ -5,22 +5,43 @@
 chain-rule sum over the node's uses with every local partial derivative shown
 as its formula from the op table and as a number. The text view and the JSON
 view both print this data.
+
+Every number stands under the symbol it equals. Where arrays meet, a local
+step is of one of four kinds:
+
+- partial: a number, as for scalars (∂z/∂x);
+- elementwise: an elementwise op whose argument has the output's shape. Its
+  Jacobian is diagonal; the diagonal is shown, as ∂zᵢ/∂xᵢ;
+- jacobian: the local Jacobian ∂z/∂x, of shape z.shape + x.shape, where z is a
+  number or the Jacobian has at most 2 dimensions and JACOBIAN_ITEMS entries.
+  It is computed from the op's own VJP rule with unit cotangents, the rule the
+  backward pass uses;
+- contribution: where the Jacobian is larger, the product ∂f/∂z · ∂z/∂x itself
+  (summed over the elements of z), labelled so.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
 
+from . import formulas
 from .exact import local_partial
 from .graph import CONST, INPUT, operand
 from .kinks import nan_at_kinks
 from .ops import Op
-from .render import Notation, fmt
+from .render import ARRAY_ITEMS, Notation, fmt
 from .shapes import unbroadcast
+from .values import to_float
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+ADJOINT_THEN = re.compile(r"\bG(?=[.\[])")
+
+# A Jacobian explain shows is printed whole: no more entries than an array that
+# is printed without abbreviation.
+JACOBIAN_ITEMS = ARRAY_ITEMS
 
 
 def substitute(formula: str, mapping: dict[str, str]) -> str:
@@ -89,87 +110,161 @@ def explain(result, notation: Notation | None = None, precision: int | None = No
             step["of"] = local["of"]
             locals_ = []
         else:
-            terms, products = [], []
-            for k, local in zip(users, locals_):
-                if local["vjp"]:  # already the product with the adjoint of k
-                    terms.append(local["formula"])
-                    products.append(local["numbers"])
-                elif k == out:  # d(out)/d(out) = 1: the term is the local partial alone
-                    terms.append(local["of"])
-                    products.append(f"({number(local['value'])})")
-                else:
-                    terms.append(
-                        f"{notation.partial(top, local['through'])} "
-                        f"{notation.times} {local['symbol']}"
-                    )
-                    products.append(f"({number(adjoints[k])})({number(local['value'])})")
-            step = _step(node.name, " + ".join(terms), " + ".join(products), adjoints[i])
+            terms = [
+                _term(local, k == out, adjoints[k], top, notation, number)
+                for k, local in zip(users, locals_)
+            ]
+            step = _step(
+                node.name,
+                " + ".join(term for term, _ in terms),
+                " + ".join(product for _, product in terms),
+                adjoints[i],
+            )
         step.update(symbol=notation.partial(top, node.name), locals=locals_)
         backward.append(step)
     return {"output": top, "forward": forward, "backward": backward}
-
-
-def partial(op: Op, p: int) -> str:
-    """The formula of d(op)/d(argument p); an op of any number of arguments ([a, b, c])
-    has one formula for all, in the argument's position i."""
-    if op.args:
-        return op.partials[p]
-    return substitute(op.partials[0], {"i": str(p)})
 
 
 def _step(name, formula, numbers, value) -> dict:
     return {"node": name, "formula": formula, "numbers": numbers, "value": value}
 
 
-def _local(graph, result, k, i, notation, number, label) -> dict:
-    """The local partial derivative of node k with respect to its input i.
+def _term(local, direct, adjoint, top, notation, number) -> tuple[str, str]:
+    """One term of a chain-rule sum, as symbols and as numbers: the adjoint of the
+    user times the local partial, written as the shapes at hand multiply."""
+    kind, value, times = local["kind"], local["value"], notation.times
+    if kind == "contribution":  # already the product
+        return local["symbol"], number(value)
+    if direct:  # d(out)/d(out) = 1: the term is the local partial alone
+        return local["of"], f"({number(value)})" if kind == "partial" else number(value)
+    term = f"{notation.partial(top, local['through'])} {times} {local['symbol']}"
+    g, partial = number(adjoint), number(value)
+    if kind == "partial":
+        return term, f"({g})({partial})"
+    if kind == "elementwise" or np.ndim(adjoint) == 0:
+        return term, f"{operand(g)} {times} {operand(partial)}"
+    if np.ndim(adjoint) == 1:  # a vector times the Jacobian, a matrix or a vector
+        return term, f"{g} @ {partial}"
+    return term, f"sum({g} {times} {partial})"  # the Jacobian by a number
 
-    Where arrays meet (a matrix product, a sum, broadcasting) there is no one
-    number to multiply by: the local step is then shown as the vector-Jacobian
-    product itself, with G the adjoint of node k, and its value is that product.
-    """
+
+def kind_of(op: Op, out: tuple, shape: tuple) -> str:
+    """What explain shows of ∂z/∂x, for z of shape `out` and x of shape `shape`."""
+    if op.elementwise and out == shape:
+        return "elementwise" if shape else "partial"
+    if not out and not shape:
+        return "partial"
+    small = len(out + shape) <= 2 and math.prod(out + shape) <= JACOBIAN_ITEMS
+    return "jacobian" if not out or small else "contribution"
+
+
+def _local(graph, result, k, i, notation, number, label) -> dict:
+    """The local partial derivative of node k with respect to its input i, of the kind
+    its shapes call for (see the module's docstring)."""
     consumer = graph.nodes[k]
     op: Op = consumer.op
     top = graph.nodes[graph.output].name
     args = [result.values[j] for j in consumer.inputs]
-    names = dict(zip(op.args, (operand(label(j)) for j in consumer.inputs)))
-    numbers = dict(zip(op.args, (operand(number(v)) for v in args)))
     positions = [p for p, j in enumerate(consumer.inputs) if j == i]
-    z, attrs = result.values[k], consumer.attrs
+    z, g, attrs = result.values[k], result.adjoints[k], consumer.attrs
+    shape = np.shape(result.values[i])
+    kind = kind_of(op, np.shape(z), shape)
     # Under --kink nan, a local partial at a kink is NaN, as the backward pass had it.
     hits = [h for h in result.kinks if h.node == k] if result.policy == "nan" else []
-    value = sum(
-        nan_at_kinks(local_partial(op, p, z, args, result.exact, attrs), hits, p) for p in positions
-    )
-    shape = np.shape(result.values[i])
-    vjp = not op.elementwise or np.shape(value) != shape
-    if vjp:
-        g = result.adjoints[k]
-        names["G"] = notation.partial(top, consumer.name)
-        numbers["G"] = operand(number(g))
+    if kind in ("partial", "elementwise") and op.elementwise:
+        value = sum(
+            nan_at_kinks(local_partial(op, p, z, args, result.exact, attrs), hits, p)
+            for p in positions
+        )
+    elif kind == "contribution":
         value = sum(
             unbroadcast(
                 nan_at_kinks(local_partial(op, p, z, args, False, attrs, g), hits, p), shape
             )
             for p in positions
         )
-    formula = " + ".join(notation.text(substitute(partial(op, p), names)) for p in positions)
-    numeric = " + ".join(notation.text(substitute(partial(op, p), numbers)) for p in positions)
-    if vjp and op.elementwise:  # broadcasting: G times the local partial, summed back
-        formula = f"sum({names['G']} {notation.times} {formula})"
-        numeric = f"sum({numbers['G']} {notation.times} {numeric})"
+    else:
+        value = sum(jacobian(op, p, z, args, attrs, hits, shape) for p in positions)
+
+    names = dict(zip(op.args, (operand(label(j)) for j in consumer.inputs)))
+    numbers = dict(zip(op.args, (operand(number(v)) for v in args)))
+    if not op.elementwise or kind in ("jacobian", "contribution"):  # G: z's adjoint
+        names.update(G=notation.partial(top, consumer.name), z=consumer.name)
+        numbers.update(G=operand(number(g)), z=operand(number(z)))
+    templates = _formulas(op, positions, args, z, attrs, kind)
+    # The adjoint's symbol in parentheses where an index or a transpose follows it.
+    formula = " + ".join(
+        notation.text(substitute(ADJOINT_THEN.sub("(G)", t), names)) for t in templates
+    )
+    numeric = " + ".join(notation.text(substitute(t, numbers)) for t in templates)
     if numeric.startswith("(") and numeric.endswith(")") and numeric.count("(") == 1:
         numeric = numeric[1:-1]  # a lone value needs no parentheses: e = -1
+
     definition = graph.definition(consumer, label, notation.times)
     if op.symbol is not None:
         definition = f"({definition})"
-    name = graph.nodes[i].name
+    name, through, d = graph.nodes[i].name, consumer.name, notation.d
+    if kind == "elementwise":  # the diagonal: element i of z by element i of x
+        i_ = "_i" if notation.ascii else "\u1d62"
+        symbol = f"{d}{through}{i_}/{d}{name}{i_}"
+        of = f"{d}{definition}{i_}/{d}{name}{i_}"
+    else:
+        symbol = notation.partial(through, name)
+        of = f"{d}{definition}/{d}{name}"
+    if kind == "contribution":  # ∂f/∂z · ∂z/∂x: the product, not the Jacobian
+        symbol = f"{notation.partial(top, through)} {notation.times} {symbol}"
+        of = f"{notation.partial(top, through)} {notation.times} {of}"
     return {
-        "through": consumer.name,
-        "symbol": notation.partial(consumer.name, name),
-        "of": f"{notation.d}{definition}/{notation.d}{name}",
+        "through": through,
+        "kind": kind,
+        "shape": list(np.shape(value)),
+        "symbol": symbol,
+        "of": of,
         "formula": formula,
         "numbers": numeric,
         "value": value,
-        "vjp": vjp,
     }
+
+
+def _formulas(op: Op, positions, args, z, attrs, kind) -> list[str]:
+    """The formula templates of the local partial, one per argument the input is."""
+    if op.elementwise:
+        partials = [op.partials[p] for p in positions]
+        if kind in ("partial", "elementwise"):
+            return partials
+        arrays = {name for name, a in zip(op.args, args) if np.ndim(a)}
+        return [
+            formulas.broadcast(
+                t, formulas.Site(p, positions, args, z, attrs, kind == "jacobian"), arrays
+            )
+            for t, p in zip(partials, positions)
+        ]
+    rules = op.partials if op.args else op.partials * len(args)  # [a, b, c]: one for all
+    written = (
+        rules[p](formulas.Site(p, positions, args, z, attrs, kind != "contribution"))
+        for p in positions
+    )
+    return list(dict.fromkeys(written))  # [a, a]: one formula says both places
+
+
+def jacobian(op: Op, p: int, z, args, attrs, hits, shape: tuple):
+    """∂z/∂(argument p), of shape z.shape + shape: the op's VJP rule with each unit
+    cotangent in turn, as the backward pass applies it (NaN at kinks under --kink nan,
+    summed over broadcast axes)."""
+    out = np.shape(z)
+    floats = [to_float(a) for a in args]
+    result = np.zeros(out + shape)
+    with np.errstate(all="ignore"):
+        for element in np.ndindex(out):
+            if out:
+                seed = np.zeros(out)
+                seed[element] = 1.0
+            else:
+                seed = np.float64(1.0)
+            row = op.vjp[p](seed, z, *floats, **(attrs or {}))
+            if op.elementwise:  # NaN in the row of an element at a kink, not in all rows
+                row = nan_at_kinks(row, [h for h in hits if np.any(h.mask & (seed != 0))], p)
+            else:
+                row = nan_at_kinks(row, hits, p)
+            result[element] = unbroadcast(row, shape) if np.shape(row) != shape else row
+    return result if out or shape else result[()]

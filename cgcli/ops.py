@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import formulas as f
 from . import rules as r
 from . import shapes
 from .rules import EXACT_BITS  # noqa: F401 - part of this module's interface
@@ -87,7 +88,9 @@ class Op:
         self.args: tuple[str, ...] = args  # argument names, as the formulas use them
         self.forward: Callable = forward
         self.vjp = vjp  # per argument: (g, out, *args, **params) -> g * dout/darg
-        self.partials: tuple[str, ...] = partials  # per argument: dout/darg in `args`
+        # Per argument: dout/darg as a formula in `args`; for an array op, a rule of
+        # formulas.py that writes it for the shapes at hand.
+        self.partials: tuple[str | Callable, ...] = partials
         self.symbol: str | None = symbol  # infix operator (prefix, for one argument)
         # On Fractions: the forward rule and the VJPs, each giving None where the
         # result is not rational (or the op has none: exact is None). Arithmetic
@@ -130,20 +133,6 @@ class Op:
 
 def _setting(value) -> str:
     return "[" + ", ".join(map(str, value)) + "]" if isinstance(value, tuple) else str(value)
-
-
-def _subscripts(key: tuple) -> str:
-    def one(k):
-        if not isinstance(k, slice):
-            return str(k)
-        text = (
-            ("" if k.start is None else str(k.start))
-            + ":"
-            + ("" if k.stop is None else str(k.stop))
-        )
-        return text + (f":{k.step}" if k.step is not None else "")
-
-    return ", ".join(one(k) for k in key)
 
 
 def _op(name, args, forward, vjp, partials, symbol=None, **more):
@@ -243,42 +232,43 @@ OPS: dict[str, Op] = {op.name: op for op in [
         kinks=(Kink("x = y = 0", lambda y, x: np.hypot(x, y), "the derivatives are taken as "
                     "0, as PyTorch does (JAX gives NaN)", (0, 1)),)),
 
-    # Arrays. The formulas of these are their VJPs: G stands for the cotangent.
+    # Arrays. Their partials are rules (formulas.py) that write the local Jacobian, or
+    # the contribution through it, for the shapes at hand.
     _op("matmul", "x y", np.matmul, (r.matmul_dx, r.matmul_dy),
-        ("G @ y^T", "x^T @ G"), "@", shape=shapes.matmul, **ARRAY),
+        (f.matmul, f.matmul), "@", shape=shapes.matmul, **ARRAY),
     _op("dot", "x y", np.dot, (r.matmul_dx, r.matmul_dy),
-        ("G @ y^T", "x^T @ G"), shape=shapes.dot, **ARRAY),
+        (f.matmul, f.matmul), shape=shapes.dot, **ARRAY),
     _op("sum", "x", lambda x, axis=None: np.sum(x, axis=axis),
         (lambda g, z, x, axis=None: r.expand(g, x, axis),),
-        ("G spread over x",), params={"axis": None}, shape=shapes.reduced, **ARRAY),
+        (f.sum_,), params={"axis": None}, shape=shapes.reduced, **ARRAY),
     _op("mean", "x", lambda x, axis=None: np.mean(x, axis=axis),
         (lambda g, z, x, axis=None: r.expand(g, x, axis) * (np.size(z) / np.size(x)),),
-        ("G spread over x / n",), params={"axis": None}, shape=shapes.reduced_nonempty,
+        (f.mean,), params={"axis": None}, shape=shapes.reduced_nonempty,
         **ARRAY),
     _op("amax", "x", lambda x, axis=None: np.max(x, axis=axis), (r.extreme_vjp,),
-        ("G where x is the largest (ties share it)",), call="max", params={"axis": None},
+        (f.extreme("largest"),), call="max", params={"axis": None},
         shape=shapes.reduced_nonempty, **ARRAY),
     _op("amin", "x", lambda x, axis=None: np.min(x, axis=axis), (r.extreme_vjp,),
-        ("G where x is the smallest (ties share it)",), call="min", params={"axis": None},
+        (f.extreme("smallest"),), call="min", params={"axis": None},
         shape=shapes.reduced_nonempty, **ARRAY),
-    _op("logsumexp", "x", r.logsumexp, (r.logsumexp_vjp,), ("G * softmax(x)",),
+    _op("logsumexp", "x", r.logsumexp, (r.logsumexp_vjp,), (f.logsumexp,),
         params={"axis": None}, shape=shapes.reduced_nonempty, **ARRAY),
-    _op("softmax", "x", r.softmax, (r.softmax_vjp,), ("s * (G - sum(G * s))",),
+    _op("softmax", "x", r.softmax, (r.softmax_vjp,), (f.softmax,),
         params={"axis": -1}, shape=shapes.same_nonempty, **ARRAY),
-    _op("norm", "x", r.norm, (r.norm_vjp,), ("G * x/norm(x)",), params={"axis": None},
+    _op("norm", "x", r.norm, (r.norm_vjp,), (f.norm,), params={"axis": None},
         shape=shapes.reduced_nonempty,
         kinks=(Kink("x = 0", lambda x, axis=None: r.norm(x, axis), "the derivative is "
                     "taken as 0, as PyTorch does"),), **ARRAY),
-    _op("transpose", "x", np.transpose, (lambda g, z, x: np.transpose(g),), ("G^T",),
+    _op("transpose", "x", np.transpose, (lambda g, z, x: np.transpose(g),), (f.transpose,),
         shape=shapes.transposed, template=lambda xs: f"{xs[0]}.T", **ARRAY),
     _op("reshape", "x", lambda x, shape=(): np.reshape(x, shape),
-        (lambda g, z, x, shape=(): np.reshape(g, np.shape(x)),), ("G reshaped like x",),
+        (lambda g, z, x, shape=(): np.reshape(g, np.shape(x)),), (f.reshape,),
         params={"shape": ()}, shape=lambda s, shape=(): shapes.reshaped(s, shape), **ARRAY),
-    _op("index", "x", lambda x, key=(): x[key], (r.index_vjp,), ("G at [key], 0 elsewhere",),
+    _op("index", "x", lambda x, key=(): x[key], (r.index_vjp,), (f.index,),
         call="", params={"key": ()}, shape=lambda s, key=(): shapes.indexed(s, key),
-        template=lambda xs, key=(): f"{xs[0]}[{_subscripts(key)}]", **ARRAY),
-    # [a, b, c]: any number of arguments, so one formula, in the argument's place i.
-    Op("stack", (), lambda *xs: np.stack(xs), r.EachArgument(lambda g, p: g[p]), ("G[i]",),
+        template=lambda xs, key=(): f"{xs[0]}[{f.subscripts(key)}]", **ARRAY),
+    # [a, b, c]: any number of arguments, so one rule for all of them.
+    Op("stack", (), lambda *xs: np.stack(xs), r.EachArgument(lambda g, p: g[p]), (f.stack,),
        call="", shape=shapes.stacked, template=lambda xs: f"[{', '.join(xs)}]", **ARRAY),
 ]}
 # fmt: on

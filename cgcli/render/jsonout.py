@@ -162,7 +162,7 @@ def explanation_json(result, steps: dict) -> str:
     """The steps of `cg explain`: each with its node, formula, numbers and value."""
 
     def clean(step: dict) -> dict:
-        out = {k: v for k, v in step.items() if k not in ("value", "locals", "vjp")}
+        out = {k: v for k, v in step.items() if k not in ("value", "locals")}
         out["value"] = number(step["value"])
         if result.exact:
             out["exact_value"] = exact(step["value"])
