@@ -1,99 +1,138 @@
-"""Fuzz target: arbitrary bytes through the real `cg` entry point, parse to render.
+"""Fuzz target: every command of `cg` and every way input reaches it, in one run.
 
     pip install atheris
-    python fuzz/fuzz_cg.py -max_total_time=1800 fuzz/corpus fuzz/seeds
+    python fuzz/fuzz_cg.py -max_total_time=1800 -max_len=4096 -timeout=60 \\
+        -rss_limit_mb=4096 fuzz/corpus fuzz/seeds fuzz/crashes   # stops at the first crash
+    CG_FUZZ_CRASHES=fuzz/found python fuzz/fuzz_cg.py ...   # records each distinct crash, goes on
+    python fuzz/fuzz_cg.py --show FILE...                   # the case a fuzz input becomes, run
 
-The first byte picks the command (its low four bits) and its flags (the high
-four, --exact, --kink nan, --check, --strict); the rest, decoded as UTF-8 with
-replacement, is the program. A crash is anything but an answer or a clear
-refusal: an exit code other than 0, 1 or 2, a traceback, or "internal error".
-Every crash found becomes a test in tests/test_fuzz_regressions.py.
+An input is split by atheris.FuzzedDataProvider into a case (cases.py): the
+command (eval, graph, explain, eval --batch) and its options, the program (an
+argument, -f FILE or standard input), bindings (numbers, fractions, arrays,
+@file.npy/.csv/.json), --values FILE, the batch file, -o FILE, COLUMNS and
+NO_COLOR. The case runs in this process, in a fresh directory, with at most
+CG_FUZZ_SECONDS (10) seconds of CPU time and CG_FUZZ_MEMORY_MB (2048) MiB of
+address space beyond what the process holds; oracle.py says what a crash is.
+
+With CG_FUZZ_CRASHES=DIR the run goes on past a crash: the smallest input of each
+distinct crash (its kind and where in cg it happened) is kept in DIR, with a
+.txt file that shows its case and traceback, and DIR/summary.tsv counts them.
+CG_FUZZ_ONLY=TEXT counts only the crashes whose signature holds TEXT (to
+minimise one with -minimize_crash=1). Every crash found becomes a test in
+tests/test_fuzz_regressions.py, and its input a file in fuzz/crashes/.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
+import hashlib
 import os
+import pkgutil
+import re
 import sys
-import tempfile
 
-import atheris
+# One thread for numpy: the machine is shared, and a case is small.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-# The commands import what they need when they run: import it all here, so that
-# all of it is instrumented for coverage.
+import atheris  # noqa: E402
+
+# The commands import what they need when they run: import all of cg here, so
+# that all of it is instrumented for coverage.
 with atheris.instrument_imports(include=["cgcli"]):
-    import cgcli.batch
-    import cgcli.bindings
-    import cgcli.check
-    import cgcli.evaluate
-    import cgcli.exact
-    import cgcli.explain
-    import cgcli.lalr
-    import cgcli.parse
-    import cgcli.points
-    import cgcli.render.explain
-    import cgcli.render.export
-    import cgcli.render.jsonout
-    import cgcli.render.table
-    import cgcli.render.tree
-    import cgcli.streams  # noqa: F401
-    from cgcli.cli import main
+    import cgcli
 
-POINTS = os.path.join(tempfile.mkdtemp(), "points.csv")
-with open(POINTS, "w") as _points:
-    _points.write("x,y,z\n0.5,-2,0\n1,2,3\n-0.25,0,1e-3\n")
-COMMANDS = (
-    ["eval"],
-    ["eval", "--json"],
-    ["graph"],
-    ["explain"],
-    ["graph", "--format", "dot"],
-    ["explain", "--json"],
-    ["eval", "--all"],
-    ["graph", "--format", "json"],
-    ["eval", "--jacobian"],
-    ["eval", "--jacobian", "--json"],
-    ["eval", "--batch", POINTS],
-    ["eval", "--batch", POINTS, "--json", "--skip-bad-rows"],
-    ["graph", "--ascii"],
-    ["graph", "--format", "mermaid"],
-    ["explain", "--ascii"],
-    ["eval", "--precision", "3"],
-)
-assert len(COMMANDS) == 16
-FLAGS = (["--exact"], ["--kink", "nan"], ["--check"], ["--strict"])
-BINDINGS = ["x=0.5", "y=-2", "z=0", "a=1/3", "b=3", "c=1e-3", "v=[0.5,-1,2]", "M=[[1,2],[3,4]]"]
+    for _module in pkgutil.walk_packages(cgcli.__path__, "cgcli."):
+        if not _module.name.endswith("__main__"):
+            __import__(_module.name)
+
+import cases  # noqa: E402
+import oracle  # noqa: E402
+from draw import Draw  # noqa: E402
+
+SECONDS = float(os.environ.get("CG_FUZZ_SECONDS", "10"))
+MEMORY = int(os.environ.get("CG_FUZZ_MEMORY_MB", "2048")) << 20
+CRASHES = os.environ.get("CG_FUZZ_CRASHES")
+ONLY = os.environ.get("CG_FUZZ_ONLY")
 
 
-def arguments(data: bytes) -> list[str]:
-    head = data[0] if data else 0
-    command = list(COMMANDS[head & 15])
-    for bit, flag in enumerate(FLAGS):
-        if head >> (4 + bit) & 1 and not (flag == ["--check"] and command[0] != "eval"):
-            command += flag
-    program = data[1:].decode("utf-8", errors="replace")
-    return (
-        [*command, "--", program, *BINDINGS]
-        if program.startswith("-")
-        else [*command, program, *BINDINGS]
-    )
+class Crash(Exception):
+    pass
+
+
+def case_of(data: bytes) -> oracle.Case:
+    return cases.build(Draw(atheris.FuzzedDataProvider(data)))
+
+
+def describe(case: oracle.Case, outcome: oracle.Outcome, found) -> str:
+    lines = [
+        f"crash: {found.signature}" if found else "no crash",
+        f"argv: {case.argv!r}",
+        *(
+            f"file {name}: {content[:300]!r}{' ...' * (len(content) > 300)}"
+            for name, content in case.files.items()
+        ),
+        *([f"stdin: {case.stdin[:300]!r}"] if case.stdin else []),
+        *([f"env: {case.env!r}"] if case.env else []),
+        f"exit: {outcome.code}",
+        "stdout:",
+        outcome.stdout[:2000],
+        "stderr:",
+        outcome.stderr[:2000],
+    ]
+    if outcome.output is not None:
+        lines += ["-o file:", outcome.output[:2000].decode("utf-8", "replace")]
+    if outcome.error:
+        lines += ["traceback:", outcome.error]
+    return "\n".join(lines)
+
+
+_seen: dict[str, list] = {}  # signature: [count, size of the smallest input]
+
+
+def record(found, data: bytes, case, outcome) -> None:
+    entry = _seen.setdefault(found.signature, [0, None])
+    entry[0] += 1
+    if entry[1] is None or len(data) < entry[1]:
+        entry[1] = len(data)
+        slug = re.sub(r"[^A-Za-z0-9]+", "-", found.signature).strip("-")[:60]
+        stem = f"{slug}-{hashlib.sha1(found.signature.encode()).hexdigest()[:8]}"
+        os.makedirs(CRASHES, exist_ok=True)
+        with open(os.path.join(CRASHES, stem), "wb") as handle:
+            handle.write(data)
+        with open(os.path.join(CRASHES, stem + ".txt"), "w") as handle:
+            handle.write(describe(case, outcome, found) + "\n")
+    if entry[0] == 1 or entry[0] % 100 == 0:
+        with open(os.path.join(CRASHES, "summary.tsv"), "w") as handle:
+            handle.write("hits\tsmallest\tcrash\n")
+            for signature, (hits, size) in sorted(_seen.items()):
+                handle.write(f"{hits}\t{size}\t{signature}\n")
 
 
 def test_one_input(data: bytes) -> None:
-    args = arguments(data)
-    out, err = io.StringIO(), io.StringIO()
-    code = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(args)
-        except SystemExit as exit_:
-            code = exit_.code
-    message = err.getvalue()
-    if code not in (0, 1, 2) or "Traceback" in message or "internal error" in message:
-        raise RuntimeError(f"cg {args!r} exited {code}:\n{message}")
+    case = case_of(data)
+    outcome = oracle.run(case, SECONDS, MEMORY)
+    found = oracle.problem(case, outcome)
+    if found is None or (ONLY and ONLY not in found.signature):
+        return
+    if CRASHES:
+        record(found, data, case, outcome)
+        return
+    raise Crash(describe(case, outcome, found))
+
+
+def show(paths: list[str]) -> None:
+    for path in paths:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        case = case_of(data)
+        outcome = oracle.run(case, SECONDS, MEMORY)
+        print(f"== {path}\n{describe(case, outcome, oracle.problem(case, outcome))}\n")
 
 
 if __name__ == "__main__":
-    atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
+    if sys.argv[1:2] == ["--show"]:
+        show(sys.argv[2:])
+    else:
+        atheris.Setup(sys.argv, test_one_input)
+        atheris.Fuzz()
