@@ -84,3 +84,12 @@ def excerpt(line: str, column: int, width: int = 72) -> tuple[str, int]:
     if left + width < len(line):
         window = window[:-3] + "..."
     return window, caret
+
+
+def shown(text: str, limit: int = 60) -> str:
+    """Text that cg did not write (a file's column name, a field), fit to echo in a
+    message: at most `limit` characters, and control characters escaped (\\x1b), so
+    that nothing in it can move the cursor or recolour the terminal."""
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)

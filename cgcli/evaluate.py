@@ -152,26 +152,7 @@ def evaluate(
         else:
             adjoints = backward(graph, forward_values, active, kinked)
         notices += diagnose(graph, forward_values, adjoints, active, kinked)
-    notices += [
-        Notice(
-            "unused",
-            f"the expression does not use '{name}', so {name}={number(values[name])} is ignored",
-        )
-        for name in values
-        if name not in graph.inputs
-    ]
-    notices += [
-        Notice(
-            "unused",
-            f"the statement {_statement(graph, x)} is not "
-            "used: only the last statement is the output. To use a value later, name it "
-            "(d = ...); to continue a statement on the next line, end the line with its "
-            "operator or leave a '(' open",
-            x,
-        )
-        for x in dict.fromkeys(graph.statements)
-        if x != graph.output
-    ]
+    notices += unused(graph, values)
     if strict and any(n.kind in ("value", "derivative") for n in notices):
         raise EvaluationError(
             "--strict: "
@@ -225,6 +206,30 @@ def forward(graph: Graph, values: Mapping[str, float]) -> list:
             value = values[node.name] if node.op == INPUT else node.value
             out[node.id] = value if isinstance(value, np.ndarray) else np.float64(value)
     return out
+
+
+def unused(graph: Graph, values: Mapping) -> list[Notice]:
+    """Bindings the program does not use, and statements that are not the output
+    and that nothing uses (shared with --batch)."""
+    return [
+        Notice(
+            "unused",
+            f"the expression does not use '{name}', so {name}={number(values[name])} is ignored",
+        )
+        for name in values
+        if name not in graph.inputs
+    ] + [
+        Notice(
+            "unused",
+            f"the statement {_statement(graph, x)} is not "
+            "used: only the last statement is the output. To use a value later, name it "
+            "(d = ...); to continue a statement on the next line, end the line with its "
+            "operator or leave a '(' open",
+            x,
+        )
+        for x in dict.fromkeys(graph.statements)
+        if x != graph.output
+    ]
 
 
 def _statement(graph: Graph, x: int) -> str:
