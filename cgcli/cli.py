@@ -47,6 +47,12 @@ def cli(traceback):
     help="With --batch: skip rows that are not numbers, and count them.",
 )
 @click.option(
+    "--keep",
+    metavar="NAMES",
+    multiple=True,
+    help="With --batch: write these columns of FILE too (id,label), as they are.",
+)
+@click.option(
     "--jacobian",
     is_flag=True,
     help="For an array output: the derivative of every element by every input.",
@@ -65,6 +71,7 @@ def eval_command(
     all_nodes,
     batch,
     skip_bad_rows,
+    keep,
     jacobian,
     check_numerically,
     exact,
@@ -93,26 +100,27 @@ def eval_command(
     from .streams import open_output
 
     if batch is not None:
-        ignored = {
-            "--all": all_nodes,
-            "--jacobian": jacobian,
-            "--check": check_numerically,
-            "--exact": exact,
-            "--precision": precision is not None,
-        }
-        if any(ignored.values()):
-            raise UsageError(
-                f"--batch does not take {', '.join(k for k, v in ignored.items() if v)}",
-                "A batch writes each point's value and gradient, every number in full.",
-            )
+        from .batch import refuse
+
+        refuse(
+            {
+                "--all": all_nodes,
+                "--jacobian": jacobian,
+                "--check": check_numerically,
+                "--exact": exact,
+                "--precision": precision is not None,
+            }
+        )
         if batch == "-" and "-" in (program.path, program.expression):
             raise UsageError(
                 "the program and the batch cannot both come from standard input",
                 "Give one of them as a file: -f FILE or --batch FILE.",
             )
-        return batch_command(program, batch, as_json, skip_bad_rows, kink, strict, output)
-    if skip_bad_rows:
-        raise UsageError("--skip-bad-rows goes with --batch FILE: only a batch has rows")
+        names = [name.strip() for names in keep for name in names.split(",") if name.strip()]
+        return batch_command(program, batch, as_json, skip_bad_rows, kink, strict, output, names)
+    if skip_bad_rows or keep:
+        option = "--skip-bad-rows" if skip_bad_rows else "--keep"
+        raise UsageError(f"{option} goes with --batch FILE: only a batch has rows")
     result = run(
         *program.load(exact),
         strict=strict,
@@ -154,7 +162,7 @@ def eval_command(
         warn([Notice("check", message)])
 
 
-def batch_command(program, batch, as_json, skip_bad, kink, strict, output):
+def batch_command(program, batch, as_json, skip_bad, kink, strict, output, keep):
     from . import batch as batches
     from .parse import parse
     from .streams import open_output
@@ -163,7 +171,7 @@ def batch_command(program, batch, as_json, skip_bad, kink, strict, output):
     graph = parse(source, bound=values)
     with progress_bar(batch) as advance, open_output(output) as stream:
         summary = batches.run(
-            graph, batch, stream, as_json, values, skip_bad, kink, strict, advance
+            graph, batch, stream, as_json, values, skip_bad, kink, strict, advance, keep
         )
     warn(summary.notices())
 

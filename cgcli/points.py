@@ -1,8 +1,13 @@
 """The points of a batch, read a chunk at a time: CSV (a header, then one row a
-point), JSON lines, .npy (fields or columns) and .npz (an array an input).
+point), JSON lines, and .npy and .npz files (numpyfiles.py).
 
-A row that is not numbers is reported by line number, or skipped and counted
-with --skip-bad-rows. Only the columns the program needs are read.
+Every read is bounded by limits that do not depend on the file's size: a line of
+text, the text or bytes of a chunk, a header. So /dev/zero, or a header of 10^8
+names, is refused after a megabyte rather than read whole. A row that is not
+numbers is reported by line number, or skipped and counted with --skip-bad-rows.
+Only the columns the program needs and those that --keep names are read; a name
+bound on the command line that the file gives too is refused, as is a column
+named twice; columns that are not written are counted, so that cg can say so.
 """
 
 from __future__ import annotations
@@ -16,39 +21,98 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import UsageError
+from .errors import UsageError, shown
 
 if TYPE_CHECKING:
-    from .batch import Summary  # the rows skipped are counted there
+    from .batch import Summary  # the rows skipped and the columns not written are noted there
 
-CHUNK = 8192  # rows a pass: the intermediate arrays of a chunk stay in cache
+# The memory a batch may use, in bytes. TODO(limits): take the --max-memory budget
+# (default 1 GiB, arguments.py) here once that option exists; these are its shares.
+MEMORY = 1 << 30
+CHUNK = 8192  # rows a pass at most: the intermediate arrays of a chunk stay in cache
+CHUNK_BYTES = MEMORY // 64  # characters of text, or bytes of an array, read a chunk
+EVALUATION_BYTES = MEMORY // 2  # a chunk's values and adjoints: 16 bytes a node a row
+MAX_LINE = 1 << 20  # characters in a line of CSV or JSON lines, the header's included
+MAX_DIGITS = 4000  # in a JSON integer (Python refuses to read more than 4300)
 DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*\Z")
 
 
+def rows_a_chunk(nodes: int) -> int:
+    """Rows evaluated at once by a program of `nodes` nodes: CHUNK, or fewer where
+    a chunk's values and adjoints would not fit in EVALUATION_BYTES."""
+    return max(1, min(CHUNK, EVALUATION_BYTES // (16 * max(nodes, 1))))
+
+
+class Request:
+    """What a batch asks of its file: the inputs it needs, the columns to keep,
+    the names already bound on the command line, and how many rows a chunk."""
+
+    def __init__(self, needed, keep=(), bound=(), rows: int = CHUNK, skip_bad: bool = False):
+        self.needed, self.keep, self.bound = list(needed), list(keep), list(bound)
+        self.rows, self.skip_bad = rows, skip_bad
+
+
 class Chunk:
-    """Rows of input: the values of each column as arrays, and each row's line number."""
+    """Rows of input: the values of each column as arrays, each row's line number,
+    and the values of the columns kept, a list a column."""
 
-    def __init__(self, columns: dict[str, np.ndarray], lines: np.ndarray):
+    def __init__(self, columns: dict[str, np.ndarray], lines: np.ndarray, kept=None):
         self.columns, self.lines = columns, lines
+        self.kept: dict[str, list] = kept or {}
 
 
-def read(
-    path: str, needed: list[str], skip_bad: bool, summary: Summary, progress=None
-) -> Iterator[Chunk]:
-    if path.endswith((".npy", ".npz")):
-        yield from _read_numpy(path, needed)
-    elif path.endswith(".json"):
+def read(path: str, request: Request, summary: Summary, progress=None) -> Iterator[Chunk]:
+    kind = path.lower()
+    where = "standard input" if path == "-" else shown(path, 300)  # for messages
+    if kind.endswith((".npy", ".npz")):
+        from .numpyfiles import read_numpy
+
+        yield from read_numpy(path, where, request, summary)
+    elif kind.endswith(".json"):
         raise UsageError(
-            f"cg reads a batch from .csv, .jsonl, .npy or .npz, not {path}",
+            f"cg reads a batch from .csv, .jsonl, .npy or .npz, not {where}",
             'Write one JSON object a line, {"x": 1, "y": 2}, in a .jsonl file.',
         )
-    elif path.endswith(".jsonl"):
-        yield from _read_lines(path, needed, skip_bad, summary, progress, _json_rows)
+    elif kind.endswith(".jsonl"):
+        yield from _read_lines(path, where, request, summary, progress, _json_rows)
     else:
-        yield from _read_lines(path, needed, skip_bad, summary, progress, _csv_rows)
+        yield from _read_lines(path, where, request, summary, progress, _csv_rows)
 
 
-def _open(path: str):
+def check_names(names: list[str], request: Request, where: str, kind: str, summary, hint=None):
+    """The names a file offers (a CSV header, an .npz's arrays, a .npy's fields)
+    against those the batch asks for; those it does not use are noted."""
+    present = set(names)
+    clash = [name for name in request.bound if name in present]
+    if clash:
+        raise UsageError(
+            f"{clash[0]} is given twice: bound on the command line and as a {kind} of {where}",
+            f"Give it one value: drop {clash[0]}=... to take each row's, or give the "
+            f"file without that {kind}.",
+        )
+    wanted = request.needed + request.keep
+    missing = [name for name in wanted if name not in present]
+    if missing:
+        names_ = ", ".join(shown(name) for name in missing[:10])
+        raise UsageError(f"{where} has no {kind} for {names_}", hint)
+    if len(present) < len(names):
+        counts: dict[str, int] = {}
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+        twice = [name for name in wanted if counts[name] > 1]
+        if twice:
+            raise UsageError(
+                f"{where} has {counts[twice[0]]} {kind}s named {twice[0]}",
+                "Give each column one name, so that cg knows which to take.",
+            )
+    wanted_ = set(wanted)
+    summary.not_written(kind, [name for name in names if name and name not in wanted_])
+
+
+# ------------------------------------------------------------- text: CSV, JSON lines
+
+
+def _open(path: str, where: str):
     import sys
 
     if path == "-":
@@ -56,14 +120,13 @@ def _open(path: str):
     try:  # utf-8-sig: a spreadsheet's byte-order mark is not part of the first name
         return open(path, encoding="utf-8-sig", errors="strict")
     except OSError as err:
-        raise UsageError(f"cannot read {path}: {err.strerror or err}") from None
+        raise UsageError(f"cannot read {where}: {err.strerror or err}") from None
 
 
-def _read_lines(path, needed, skip_bad, summary, progress, rows) -> Iterator[Chunk]:
-    handle = _open(path)
-    where = "standard input" if path == "-" else path
+def _read_lines(path, where, request, summary, progress, rows) -> Iterator[Chunk]:
+    handle = _open(path, where)
     try:
-        yield from rows(handle, where, needed, skip_bad, summary, progress)
+        yield from rows(handle, where, request, summary, progress)
     except UnicodeDecodeError as err:
         raise UsageError(f"{where} is not UTF-8 text: {err.reason}") from None
     finally:
@@ -71,39 +134,75 @@ def _read_lines(path, needed, skip_bad, summary, progress, rows) -> Iterator[Chu
             handle.close()
 
 
-def _lines(handle, start: int, progress) -> Iterator[tuple[list[str], int]]:
-    """Lines in chunks, each with the number of its first line."""
+def _too_long(where: str, number: int):
+    return UsageError(
+        f"{where}, line {number}: the line is longer than {MAX_LINE:,} characters, the "
+        "longest that cg reads in a batch",
+        "A batch file is text: a header, then one point a line.",
+    )
+
+
+def _line(handle, where: str, number: int) -> str:
+    line = handle.readline(MAX_LINE + 2)  # + 2: the line end; never more than the limit
+    if len(line) > MAX_LINE and len(line.removesuffix("\n")) > MAX_LINE:
+        raise _too_long(where, number)
+    return line
+
+
+def _lines(handle, start: int, rows: int, where: str, progress) -> Iterator[tuple[list[str], int]]:
+    """Lines in chunks of at most `rows` lines and CHUNK_BYTES characters, each
+    chunk with the number of its first line."""
     number = start
+    readline = handle.readline
     while True:
-        lines = []
-        for line in handle:
-            lines.append(line)
-            if len(lines) == CHUNK:
+        lines: list[str] = []
+        size = 0
+        while len(lines) < rows and size < CHUNK_BYTES:
+            line = readline(MAX_LINE + 2)
+            if not line:
                 break
+            if len(line) > MAX_LINE and len(line.removesuffix("\n")) > MAX_LINE:
+                raise _too_long(where, number + len(lines))
+            lines.append(line)
+            size += len(line)
         if not lines:
             return
         if progress is not None:
-            progress(sum(len(line) for line in lines))
+            progress(size)
         yield lines, number
         number += len(lines)
 
 
-def _csv_rows(handle, where, needed, skip_bad, summary, progress) -> Iterator[Chunk]:
-    first = handle.readline()
+def _unquote(field: str) -> str:
+    """A CSV field as text: a field in quotes loses them, and "" in it is one quote."""
+    field = field.strip()
+    if len(field) >= 2 and field[0] == field[-1] == '"':
+        return field[1:-1].replace('""', '"')
+    return field
+
+
+def _csv_rows(handle, where, request, summary, progress) -> Iterator[Chunk]:
+    first = _line(handle, where, 1)
     header = [name.strip().strip('"').strip() for name in first.strip().split(",")]
-    missing = [name for name in needed if name not in header]
-    if missing:
-        raise UsageError(
-            f"{where} has no column for {', '.join(missing)}",
-            f"Its first line names the columns: {first.strip()[:80] or '(empty)'}.",
-        )
-    index = [header.index(name) for name in needed]
+    check_names(
+        header,
+        request,
+        where,
+        "column",
+        summary,
+        f"Its first line names the columns: {shown(first.strip(), 80) or '(empty)'}.",
+    )
+    position: dict[str, int] = {}
+    for i, name in enumerate(header):
+        position.setdefault(name, i)
+    index = [position[name] for name in request.needed]
+    keep = [position[name] for name in request.keep]
     width = len(header)
-    for lines, start in _lines(handle, 2, progress):
+    for lines, start in _lines(handle, 2, request.rows, where, progress):
         numbers = np.arange(start, start + len(lines))
-        keep = [i for i, line in enumerate(lines) if line.strip()]  # blank lines: nothing
-        lines = [lines[i] for i in keep]
-        numbers = numbers[keep]
+        present = [i for i, line in enumerate(lines) if line.strip()]  # blank lines: nothing
+        lines = [lines[i] for i in present]
+        numbers = numbers[present]
         if not lines:
             continue
         try:  # the fast path: every line well formed; only the needed columns are read
@@ -112,32 +211,46 @@ def _csv_rows(handle, where, needed, skip_bad, summary, progress) -> Iterator[Ch
             table = np.loadtxt(lines, delimiter=",", dtype=np.float64, ndmin=2, usecols=index)
             if not np.isfinite(table).all():
                 raise ValueError
+            kept = _kept(lines, keep)
         except ValueError:
-            table, numbers = _csv_slowly(
-                lines, numbers, width, header, index, skip_bad, summary, where
+            table, numbers, kept = _csv_slowly(
+                lines, numbers, width, header, index, keep, request.skip_bad, summary, where
             )
-        yield Chunk({name: table[:, i] for i, name in enumerate(needed)}, numbers)
+        yield Chunk(
+            {name: table[:, i] for i, name in enumerate(request.needed)},
+            numbers,
+            {name: kept[i] for i, name in enumerate(request.keep)},
+        )
 
 
-def _csv_slowly(lines, numbers, width, header, index, skip_bad, summary, where):
+def _kept(lines: list[str], keep: list[int]) -> list[list[str]]:
+    """The text of the kept columns, a list a column."""
+    if not keep:
+        return []
+    rows = [line.rstrip("\r\n").split(",") for line in lines]
+    return [[_unquote(row[i]) for row in rows] for i in keep]
+
+
+def _csv_slowly(lines, numbers, width, header, index, keep, skip_bad, summary, where):
     """Line by line, to say which line is bad (or to skip it)."""
-    good, kept = [], []
+    good, kept, texts = [], [], []
     for line, number in zip(lines, numbers):
         fields = line.rstrip("\r\n").split(",")
         problem = None
         if len(fields) != width:
             problem = f"has {len(fields)} fields where the header has {width}"
         else:
-            fields = [fields[i] for i in index]
-            for i, field in zip(index, fields):
+            for i in index:
+                field = fields[i]
                 if not DECIMAL.match(field):
-                    problem = f"{field.strip()[:30]!r} in column {header[i]} is not a number"
+                    problem = f"'{shown(field.strip(), 30)}' in column {header[i]} is not a number"
                     break
                 if not math.isfinite(float(field)):
-                    problem = f"{field.strip()[:30]} in column {header[i]} is not finite"
+                    problem = f"{shown(field.strip(), 30)} in column {header[i]} is not finite"
                     break
         if problem is None:
-            good.append([float(f) for f in fields])
+            good.append([float(fields[i]) for i in index])
+            texts.append([_unquote(fields[i]) for i in keep])
             kept.append(number)
         elif skip_bad:
             summary.skipped.append(int(number))
@@ -146,97 +259,89 @@ def _csv_slowly(lines, numbers, width, header, index, skip_bad, summary, where):
                 f"{where}, line {number}: {problem}",
                 "Fix the row, or pass --skip-bad-rows to skip such rows.",
             )
-    return np.array(good, dtype=np.float64).reshape(-1, len(index)), np.array(kept, dtype=int)
+    table = np.array(good, dtype=np.float64).reshape(-1, len(index))
+    return table, np.array(kept, dtype=int), [[row[j] for row in texts] for j in range(len(keep))]
 
 
-def _json_rows(handle, where, needed, skip_bad, summary, progress) -> Iterator[Chunk]:
-    for lines, start in _lines(handle, 1, progress):
-        good, kept = [], []
+def _json_rows(handle, where, request, summary, progress) -> Iterator[Chunk]:
+    needed, keep = request.needed, request.keep
+    known = set(needed) | set(keep)
+    bound = set(request.bound)
+    for lines, start in _lines(handle, 1, request.rows, where, progress):
+        good, kept, texts = [], [], []
         for offset, line in enumerate(lines):
             if not line.strip():
                 continue
             number = start + offset
             try:
-                row = json.loads(line, parse_constant=_refuse)
+                row = json.loads(
+                    line, parse_constant=_refuse, parse_int=_integer, object_pairs_hook=_object
+                )
                 if not isinstance(row, dict):
                     raise ValueError('the row is not a JSON object such as {"x": 1}')
+                clash = bound.intersection(row)
+                if clash:
+                    name = min(clash)
+                    raise UsageError(
+                        f"{name} is given twice: bound on the command line and as a key of "
+                        f"{where}, line {number}",
+                        f"Give it one value: drop {name}=... to take each row's, or leave the "
+                        "key out of the file.",
+                    )
                 point = [row[name] for name in needed]
                 if not all(
                     isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
                     for v in point
                 ):
                     raise ValueError("a value is not a finite number")
-            except (ValueError, KeyError, OverflowError) as err:
-                if skip_bad:
+            except (ValueError, KeyError, OverflowError, RecursionError) as err:
+                if request.skip_bad:
                     summary.skipped.append(number)
                     continue
-                problem = (
-                    f"no value for {err}"
-                    if isinstance(err, KeyError)
-                    else "a value is too large for a float64"
-                    if isinstance(err, OverflowError)
-                    else str(err)
-                )
                 raise UsageError(
-                    f"{where}, line {number}: {problem}",
+                    f"{where}, line {number}: {_problem(err)}",
                     "Fix the row, or pass --skip-bad-rows to skip such rows.",
                 ) from None
+            if len(row) > len(known) or not known.issuperset(row):
+                summary.not_written("key", [name for name in row if name not in known])
             good.append(point)
+            texts.append([row.get(name) for name in keep])
             kept.append(number)
         if good:
             table = np.array(good, dtype=np.float64).reshape(-1, len(needed))
             yield Chunk(
-                {name: table[:, i] for i, name in enumerate(needed)}, np.array(kept, dtype=int)
+                {name: table[:, i] for i, name in enumerate(needed)},
+                np.array(kept, dtype=int),
+                {name: [row[i] for row in texts] for i, name in enumerate(keep)},
             )
+
+
+def _problem(err: Exception) -> str:
+    if isinstance(err, KeyError):
+        return f"no value for {err}"
+    if isinstance(err, OverflowError):
+        return "a value is too large for a float64"
+    if isinstance(err, RecursionError):
+        return "the row is nested too deeply"
+    return str(err)
 
 
 def _refuse(literal):
     raise ValueError(f"{literal} is not a finite number")
 
 
-def _read_numpy(path: str, needed: list[str]) -> Iterator[Chunk]:
-    try:
-        data = np.load(path, allow_pickle=False, mmap_mode="r" if path.endswith(".npy") else None)
-    except (OSError, ValueError) as err:
-        raise UsageError(f"cannot read {path}: {err}") from None
-    if path.endswith(".npz"):
-        missing = [name for name in needed if name not in data.files]
-        if missing:
-            raise UsageError(f"{path} has no array for {', '.join(missing)}")
-        columns = {name: np.asarray(data[name]).ravel() for name in needed}
-    elif data.dtype.names:
-        missing = [name for name in needed if name not in data.dtype.names]
-        if missing:
-            raise UsageError(f"{path} has no field for {', '.join(missing)}")
-        columns = {name: data[name] for name in needed}
-    else:
-        if data.ndim != 2 or data.shape[1] != len(needed):
-            raise UsageError(
-                f"{path} holds an array of shape {data.shape}; a batch needs one row a point "
-                f"and a column for each of {', '.join(needed)}, in that order"
-            )
-        columns = {name: data[:, i] for i, name in enumerate(needed)}
-    for name, column in columns.items():
-        if column.dtype.kind not in "iuf":
-            raise UsageError(f"{path}: the values of {name} are {column.dtype}, not numbers")
-    lengths = {len(c) for c in columns.values()}
-    if len(lengths) > 1:
-        raise UsageError(
-            f"{path}: the arrays have different lengths "
-            f"({', '.join(f'{name}: {len(c)}' for name, c in columns.items())})",
-            "A batch needs one value of each input a point.",
-        )
-    rows = lengths.pop() if lengths else 0
-    for start in range(0, rows, CHUNK):
-        chunk = {
-            name: np.asarray(c[start : start + CHUNK], dtype=np.float64)
-            for name, c in columns.items()
-        }
-        bad = [name for name, c in chunk.items() if not np.isfinite(c).all()]
-        if bad:
-            row = start + int(np.argmax(~np.isfinite(chunk[bad[0]]))) + 1
-            raise UsageError(f"{path}, row {row}: the value of {bad[0]} is not finite")
-        yield Chunk(
-            chunk,
-            np.arange(start + 1, start + 1 + len(chunk[needed[0]])) if needed else np.arange(0),
-        )
+def _integer(text: str) -> int:
+    if len(text) > MAX_DIGITS:
+        raise ValueError(f"a number has {len(text):,} digits, more than a float64 can hold")
+    return int(text)
+
+
+def _object(pairs: list) -> dict:
+    row = dict(pairs)
+    if len(row) < len(pairs):
+        seen = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise ValueError(f'the key "{shown(name)}" is given twice')
+            seen.add(name)
+    return row

@@ -25,7 +25,7 @@ def test_batch_rows_equal_cg_eval_at_each_point(cg, tmp_path):
     run = cg("eval", PROGRAM, "--batch", str(points_csv(tmp_path, rows)))
     assert run.code == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert lines[0] == "x,y,t8,dt8/dx,dt8/dy"
+    assert lines[0] == "x,y,value,d/dx,d/dy"
     for (x, y), line in zip(rows, lines[1:], strict=True):
         one = cg("eval", PROGRAM, f"x={x!r}", f"y={y!r}", "--json").json()
         expected = [x, y, one["output"]["value"], one["gradient"]["x"], one["gradient"]["y"]]
@@ -35,11 +35,15 @@ def test_batch_rows_equal_cg_eval_at_each_point(cg, tmp_path):
 def test_batch_json_lines(cg, tmp_path):
     run = cg("eval", "x*y", "--batch", str(points_csv(tmp_path, [(1, 2), (3, 4)])), "--json")
     rows = [json.loads(line) for line in run.stdout.splitlines()]
-    assert rows[1] == {"point": {"x": 3.0, "y": 4.0}, "z": 12.0, "gradient": {"x": 4.0, "y": 3.0}}
+    assert rows[1] == {
+        "point": {"x": 3.0, "y": 4.0},
+        "value": 12.0,
+        "gradient": {"x": 4.0, "y": 3.0},
+    }
 
 
 def test_batch_inputs_jsonl_npy_npz_and_standard_input(cg, tmp_path):
-    expected = "x,y,z,dz/dx,dz/dy\n1.0,2.0,2.0,2.0,1.0\n3.0,4.0,12.0,4.0,3.0\n"
+    expected = "x,y,value,d/dx,d/dy\n1.0,2.0,2.0,2.0,1.0\n3.0,4.0,12.0,4.0,3.0\n"
     (tmp_path / "p.jsonl").write_text('{"x": 1, "y": 2}\n{"y": 4, "x": 3}\n')
     np.save(tmp_path / "p.npy", np.array([[1.0, 2.0], [3.0, 4.0]]))
     np.savez(tmp_path / "p.npz", x=np.array([1.0, 3.0]), y=np.array([2.0, 4.0]))
@@ -55,7 +59,7 @@ def test_batch_inputs_jsonl_npy_npz_and_standard_input(cg, tmp_path):
 def test_a_bound_value_is_shared_by_every_row(cg, tmp_path):
     run = cg("eval", "a*x", "a=2", "--batch", str(points_csv(tmp_path, [(1, 0), (3, 0)])))
     assert run.stdout.splitlines() == [
-        "a,x,y,dy/da,dy/dx",
+        "a,x,value,d/da,d/dx",
         "2.0,1.0,2.0,1.0,2.0",
         "2.0,3.0,6.0,3.0,2.0",
     ]
@@ -97,7 +101,7 @@ def test_batch_refusals(cg, tmp_path, program, words):
 def test_batch_writes_a_file_whole(cg, tmp_path):
     out = tmp_path / "out.csv"
     run = cg("eval", "x+y", "--batch", str(points_csv(tmp_path, [(1, 2)])), "-o", str(out))
-    assert run.code == 0 and run.stdout == "" and out.read_text().startswith("x,y,z")
+    assert run.code == 0 and run.stdout == "" and out.read_text().startswith("x,y,value,")
 
 
 def test_batch_memory_does_not_grow_with_rows(tmp_path):
@@ -159,3 +163,161 @@ def test_squares_and_reciprocals_are_correctly_rounded_in_eval_and_batch(program
     for x, batched in zip(xs.tolist(), values.tolist(), strict=True):
         expected = float(exact(Fraction(x)))
         assert cgcli.run(program, {"x": x}).values[-1] == expected == batched, x
+
+
+# ------------------------------------------------ no data silently changed or lost
+
+
+def batch_files(tmp_path, columns: dict) -> dict:
+    """The same points as CSV, JSON lines, .npy fields and .npz arrays."""
+    names = list(columns)
+    rows = list(zip(*columns.values()))
+    files = {}
+    files["csv"] = tmp_path / "p.csv"
+    files["csv"].write_text(
+        ",".join(names) + "\n" + "".join(",".join(map(str, row)) + "\n" for row in rows)
+    )
+    files["jsonl"] = tmp_path / "p.jsonl"
+    files["jsonl"].write_text("".join(json.dumps(dict(zip(names, row))) + "\n" for row in rows))
+    fields = np.zeros(len(rows), dtype=[(name, float) for name in names])
+    for name in names:
+        fields[name] = columns[name]
+    files["npy"] = tmp_path / "p.npy"
+    np.save(files["npy"], fields)
+    files["npz"] = tmp_path / "p.npz"
+    np.savez(files["npz"], **{name: np.array(v, dtype=float) for name, v in columns.items()})
+    return files
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "npy", "npz"])
+def test_a_binding_that_the_file_gives_too_is_refused(cg, tmp_path, kind):
+    # Found in review: x=10 silently replaced the file's x on every row.
+    path = batch_files(tmp_path, {"x": [1, 3], "y": [2, 4]})[kind]
+    run = cg("eval", "x*y", "x=10", "--batch", str(path))
+    refuses_clearly(run)
+    assert run.code == 2 and run.stdout == ""
+    assert "x is given twice: bound on the command line and as a" in run.stderr
+    values = tmp_path / "values.json"
+    values.write_text('{"y": 5}')
+    run = cg("eval", "x*y", "--values", str(values), "--batch", str(path))
+    assert run.code == 2 and "y is given twice" in run.stderr
+
+
+def test_output_columns_never_take_the_name_of_an_input_or_a_dropped_column(cg, tmp_path):
+    # Found in review: x,y,z in gave x,y,z,dz/dx,dz/dy out, the new z being x*y;
+    # `cg eval "x"` wrote x,x,dx/dx.
+    path = tmp_path / "p.csv"
+    path.write_text("x,y,z\n1.5,2,9\n")
+    run = cg("eval", "x*y", "--batch", str(path))
+    # x*y at (1.5, 2) = 3, d/dx = y = 2, d/dy = x = 1.5; the file's z is not written.
+    assert run.stdout.splitlines() == ["x,y,value,d/dx,d/dy", "1.5,2.0,3.0,2.0,1.5"]
+    assert "the column z is not written: the program does not use it (--keep z" in run.stderr
+    run = cg("eval", "x", "--batch", str(path))
+    assert run.stdout.splitlines() == ["x,value,d/dx", "1.5,1.5,1.0"]
+    assert "the columns y, z are not written" in run.stderr
+    for program in ["x*y", "x", "z = x*y; z", "d = x; d*y"]:
+        header = cg("eval", program, "--batch", str(path)).stdout.splitlines()[0].split(",")
+        assert len(set(header)) == len(header), (program, header)
+
+
+@pytest.mark.parametrize("kind", ["csv", "jsonl", "npy", "npz"])
+def test_keep_carries_columns_through(cg, tmp_path, kind):
+    path = batch_files(tmp_path, {"id": [7, 8], "x": [1, 3], "y": [2, 4], "w": [5, 6]})[kind]
+    run = cg("eval", "x*y", "--batch", str(path), "--keep", "id", "--keep", "w,id")
+    assert run.code == 0, run.stderr
+    # The text of the file's cells: CSV and JSON lines as written, numpy as floats.
+    i7, i8, w5, w6 = (
+        ("7", "8", "5", "6") if kind in ("csv", "jsonl") else ("7.0", "8.0", "5.0", "6.0")
+    )
+    assert run.stdout.splitlines() == [
+        "id,w,x,y,value,d/dx,d/dy",
+        f"{i7},{w5},1.0,2.0,2.0,2.0,1.0",
+        f"{i8},{w6},3.0,4.0,12.0,4.0,3.0",
+    ]
+    assert "not written" not in run.stderr
+    run = cg("eval", "x*y", "--batch", str(path), "--keep", "id", "--json")
+    rows = [json.loads(line) for line in run.stdout.splitlines()]
+    ids = [row["kept"]["id"] for row in rows]
+    assert ids == ({"csv": ["7", "8"], "jsonl": [7, 8]}.get(kind) or [7.0, 8.0])
+    assert rows[1]["value"] == 12.0 and rows[1]["point"] == {"x": 3.0, "y": 4.0}
+
+
+def test_kept_text_is_written_as_csv_and_json_write_it(cg, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text('label,x\n"say ""hi""",2\nplain,3\n')
+    run = cg("eval", "x*x", "--batch", str(path), "--keep", "label")
+    assert run.stdout.splitlines() == [
+        "label,x,value,d/dx",
+        '"say ""hi""",2.0,4.0,4.0',
+        "plain,3.0,9.0,6.0",
+    ]
+    run = cg("eval", "x*x", "--batch", str(path), "--keep", "label", "--json")
+    assert [json.loads(line)["kept"] for line in run.stdout.splitlines()] == [
+        {"label": 'say "hi"'},
+        {"label": "plain"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["x*y", "--keep", "value"], "--keep value: the output has a column value of its own"),
+        (["x*y", "--keep", "d/dx"], "--keep d/dx: the output has a column d/dx of its own"),
+        (["x*value"], "the program has an input named value"),
+        (["x*y", "--keep", "label"], "p.csv has no column for label"),
+    ],
+)
+def test_names_that_would_collide_or_are_missing_are_refused(cg, tmp_path, args, words):
+    path = tmp_path / "p.csv"
+    path.write_text("x,y,value,d/dx\n1,2,3,4\n")
+    run = cg("eval", *args, "--batch", str(path))
+    refuses_clearly(run)
+    assert run.code == 2 and words in run.stderr and run.stdout == "", run.stderr
+
+
+def test_json_lines_have_the_same_keys_whatever_the_program_names(cg, tmp_path):
+    # Found in review: the key of the value was the output node's name ("t8"),
+    # and a program whose output was named point or gradient overwrote that key.
+    path = tmp_path / "p.csv"
+    path.write_text("x,value\n3,4\n")
+    for program in ["sin(x)*exp(-value^2) + log(1+x^2)", "point = x*value", "gradient = x*value"]:
+        run = cg("eval", program, "--batch", str(path), "--json")
+        row = json.loads(run.stdout)
+        assert list(row) == ["point", "value", "gradient"], program
+        assert row["point"] == {"x": 3.0, "value": 4.0}
+    assert row["value"] == 12.0 and row["gradient"] == {"x": 4.0, "value": 3.0}
+
+
+@pytest.mark.parametrize(
+    "option, reason",
+    [
+        (["--all"], "--all lists the intermediate nodes"),
+        (["--jacobian"], "--jacobian is for an array output"),
+        (["--check"], "--check compares with finite differences at one point"),
+        (["--exact"], "--exact computes with fractions, and a batch computes in float64"),
+        (["--precision", "3"], "a batch writes every number in full"),
+    ],
+)
+def test_each_option_refused_under_batch_gets_its_own_reason(cg, tmp_path, option, reason):
+    # Found in review: every refusal said "every number in full", which fits
+    # --precision alone.
+    run = cg("eval", "x*y", "--batch", str(points_csv(tmp_path, [(1, 2)])), *option)
+    assert run.code == 2 and f"--batch does not take {option[0]}" in run.stderr
+    assert reason in run.stderr
+    others = [r for o, r in REASONS if o != option[0]]
+    assert not any(r in run.stderr for r in others), run.stderr
+
+
+REASONS = [
+    ("--all", "intermediate nodes"),
+    ("--jacobian", "array output"),
+    ("--check", "finite differences"),
+    ("--exact", "fractions"),
+    ("--precision", "every number in full"),
+]
+
+
+def test_a_binding_the_program_does_not_use_is_warned_of(cg, tmp_path):
+    run = cg("eval", "x*y", "z=3", "--batch", str(points_csv(tmp_path, [(1, 2)])))
+    assert run.code == 0
+    assert "warning: the expression does not use 'z', so z=3 is ignored" in run.stderr

@@ -104,9 +104,9 @@ def test_batch_kink_error_names_the_line_and_a_program_without_inputs_gives_ever
     assert run.code == 1
     assert "relu(z) is evaluated at z = 0 on line 3" in run.stderr  # z = x - y; header is 1
     run = cg("eval", "2*3", "--batch", str(points))
-    assert run.code == 0 and run.stdout.split() == ["a", "6.0", "6.0", "6.0"]
+    assert run.code == 0 and run.stdout.split() == ["value", "6.0", "6.0", "6.0"]
     run = cg("eval", "2*3", "--batch", str(points), "--json")
-    assert [json.loads(line)["a"] for line in run.stdout.splitlines()] == [6.0, 6.0, 6.0]
+    assert [json.loads(line)["value"] for line in run.stdout.splitlines()] == [6.0, 6.0, 6.0]
 
 
 @pytest.mark.parametrize(
@@ -154,7 +154,7 @@ def test_csv_files_as_spreadsheets_write_them(cg, tmp_path, text):
     run = cg("eval", "x*y", "--batch", str(points))
     assert run.code == 0, run.stderr
     # x*y at (1.5, 2): 3, with d/dx = y = 2 and d/dy = x = 1.5.
-    assert run.stdout.splitlines() == ["x,y,z,dz/dx,dz/dy", "1.5,2.0,3.0,2.0,1.5"]
+    assert run.stdout.splitlines() == ["x,y,value,d/dx,d/dy", "1.5,2.0,3.0,2.0,1.5"]
 
 
 def test_a_json_file_is_not_read_as_csv(cg, tmp_path):
