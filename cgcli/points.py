@@ -93,8 +93,8 @@ def check_names(names: list[str], request: Request, where: str, kind: str, summa
     wanted = request.needed + request.keep
     missing = [name for name in wanted if name not in present]
     if missing:
-        names_ = ", ".join(shown(name) for name in missing[:10])
-        raise UsageError(f"{where} has no {kind} for {names_}", hint)
+        listed = ", ".join(shown(name) for name in missing[:10])
+        raise UsageError(f"{where} has no {kind} for {listed}", hint)
     if len(present) < len(names):
         counts: dict[str, int] = {}
         for name in names:
@@ -102,11 +102,11 @@ def check_names(names: list[str], request: Request, where: str, kind: str, summa
         twice = [name for name in wanted if counts[name] > 1]
         if twice:
             raise UsageError(
-                f"{where} has {counts[twice[0]]} {kind}s named {twice[0]}",
+                f"{where} has {counts[twice[0]]} {kind}s named {shown(twice[0])}",
                 "Give each column one name, so that cg knows which to take.",
             )
-    wanted_ = set(wanted)
-    summary.not_written(kind, [name for name in names if name and name not in wanted_])
+    used = set(wanted)
+    summary.not_written(kind, [name for name in names if name and name not in used])
 
 
 # ------------------------------------------------------------- text: CSV, JSON lines

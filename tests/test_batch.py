@@ -9,6 +9,7 @@ import pytest
 from test_properties import refuses_clearly
 
 import cgcli
+import cgcli.errors
 
 PROGRAM = "sin(x)*exp(-y^2) + log(1+x^2)"
 
@@ -321,3 +322,49 @@ def test_a_binding_the_program_does_not_use_is_warned_of(cg, tmp_path):
     run = cg("eval", "x*y", "z=3", "--batch", str(points_csv(tmp_path, [(1, 2)])))
     assert run.code == 0
     assert "warning: the expression does not use 'z', so z=3 is ignored" in run.stderr
+
+
+@pytest.mark.skipif(
+    not hasattr(cgcli.errors, "ClosedPipe"),
+    reason="the rule for a closed pipe (exit 141, quietly) is main()'s, from the hardio branch",
+)
+def test_a_closed_pipe_ends_a_batch_as_it_ends_cg_eval(tmp_path):
+    # Found in review: a batch whose reader went away ended with exit code 1.
+    # The rule for every command: quietly, with 128 + SIGPIPE, as coreutils do.
+    import subprocess
+    import sys
+
+    points = points_csv(tmp_path, [(0.5, 0.25)] * 300_000)
+    program = tmp_path / "p.cg"
+    program.write_text("\n".join(f"a{i} = x*{i}" for i in range(3000)) + "\na1")
+
+    def closed_after_one_line(*args):
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from cgcli.cli import main; main()", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        first = process.stdout.readline()
+        process.stdout.close()  # as head -1 does
+        stderr = process.stderr.read()
+        return process.wait(timeout=60), first, stderr
+
+    eval_code, first, eval_stderr = closed_after_one_line(
+        "eval", "-f", str(program), "x=1", "--all", "--json"
+    )
+    assert first == b"{\n" and (eval_code, eval_stderr) == (141, b"")
+    for json_lines in ([], ["--json"]):
+        code, first, stderr = closed_after_one_line(
+            "eval", "x*y", "--batch", str(points), *json_lines
+        )
+        assert first.startswith(b'{"point"' if json_lines else b"x,y,value")
+        assert (code, stderr) == (eval_code, eval_stderr), json_lines
+
+
+def test_keep_where_there_is_nothing_to_name(cg, tmp_path):
+    np.save(tmp_path / "p.npy", np.array([[1.0, 2.0]]))
+    run = cg("eval", "x*y", "--batch", str(tmp_path / "p.npy"), "--keep", "id")
+    refuses_clearly(run)
+    assert run.code == 2 and "is an array of columns without names" in run.stderr
+    run = cg("eval", "x*y", "x=1", "y=2", "--keep", "id")
+    assert run.code == 2 and "--keep goes with --batch FILE" in run.stderr
