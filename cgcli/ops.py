@@ -65,6 +65,7 @@ class Op:
         "shape",
         "elementwise",
         "template",
+        "aliases",
     )
 
     def __init__(
@@ -83,6 +84,7 @@ class Op:
         shape=shapes.broadcast,
         elementwise=True,
         template=None,
+        aliases=(),
     ):
         self.name: str = name  # unique: the key in OPS and in JSON
         self.args: tuple[str, ...] = args  # argument names, as the formulas use them
@@ -104,6 +106,8 @@ class Op:
         self.shape: Callable = shape  # (*argument shapes, **params) -> output shape
         self.elementwise: bool = elementwise  # each output element from its own inputs
         self.template: Callable | None = template  # how to show it, when not f(x)
+        # Other names that call it (ln for log); it is always shown by its own name.
+        self.aliases: tuple[str, ...] = aliases
 
     def __repr__(self):
         return f"Op({self.name!r})"
@@ -191,7 +195,7 @@ OPS: dict[str, Op] = {op.name: op for op in [
     _op("cosh", "x", np.cosh, (lambda g, z, x: g * np.sinh(x),), ("sinh(x)",)),
     _op("tanh", "x", np.tanh, (lambda g, z, x: g * r.dtanh(x),), ("1 - tanh(x)^2",)),
     _op("exp", "x", np.exp, (lambda g, z, x: g * z,), ("exp(x)",)),
-    _op("log", "x", np.log, (lambda g, z, x: g / x,), ("1/x",),
+    _op("log", "x", np.log, (lambda g, z, x: g / x,), ("1/x",), aliases=("ln",),
         kinks=(Kink("x = 0", AT_ZERO, LOG_AT_ZERO),)),
     _op("log2", "x", np.log2, (lambda g, z, x: g / (x * LN2),), ("1/(x*log(2))",),
         kinks=(Kink("x = 0", AT_ZERO, LOG_AT_ZERO),)),
@@ -276,7 +280,21 @@ OPS: dict[str, Op] = {op.name: op for op in [
 # Operators and the ops written with brackets are not called by name.
 FUNCTIONS: dict[str, tuple[Op, ...]] = {}
 for _entry in OPS.values():
-    if _entry.call:
-        FUNCTIONS[_entry.call] = FUNCTIONS.get(_entry.call, ()) + (_entry,)
+    for _name in (_entry.call, *_entry.aliases) if _entry.call else ():
+        FUNCTIONS[_name] = FUNCTIONS.get(_name, ()) + (_entry,)
+
+# The names numpy, math and PyTorch give some of these ops: when typed, cg says how it
+# writes them (an error, with the way to write it), but does not take them.
+# fmt: off
+KNOWN_AS: dict[str, str] = {
+    "arcsin": "asin", "arccos": "acos", "arctan": "atan", "arctan2": "atan2",
+    "power": "pow", "float_power": "pow", "maximum": "max", "fmax": "max",
+    "minimum": "min", "fmin": "min", "amax": "amax", "amin": "amin",
+    "absolute": "abs", "fabs": "abs", "expit": "sigmoid", "logistic": "sigmoid",
+    "average": "mean", "avg": "mean", "matmul": "matmul", "add": "add",
+    "subtract": "sub", "multiply": "mul", "divide": "div", "true_divide": "div",
+    "negative": "neg", "stack": "stack", "array": "stack",
+}
+# fmt: on
 
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}

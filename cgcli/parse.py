@@ -15,7 +15,7 @@ from . import lalr
 from .errors import SourceError, UsageError
 from .graph import CONST, Graph
 from .ops import CONSTANTS, FUNCTIONS, OPS
-from .syntax import clip, example, non_ascii, syntax_error
+from .syntax import clip, example, non_ascii, suggestion, syntax_error
 
 # Larger programs are refused before any work: a million-deep nesting is 7 MB.
 MAX_SOURCE = 32 * 1024 * 1024
@@ -258,10 +258,7 @@ class _Builder:
                 f"'{name}' is a value, not a function",
                 f"For a product, write {name}*(...).",
             )
-        import difflib
-
-        close = difflib.get_close_matches(name.lower(), FUNCTIONS, n=1, cutoff=0.6)
-        hint = f"Did you mean {close[0]}?" if close else None
+        hint = suggestion(name)
         known = ", ".join(FUNCTIONS)
         return self._error(
             token,

@@ -12,7 +12,7 @@ import re
 
 from . import lalr
 from .errors import SourceError
-from .ops import FUNCTIONS
+from .ops import FUNCTIONS, KNOWN_AS, OPS
 
 # fmt: off
 # What to type instead of a non-ASCII character that looks like an ASCII one.
@@ -52,6 +52,17 @@ CHARACTER_HINTS = {
     "&": "cg has no logical operators", "|": "use abs(x) for an absolute value",
     "<": "cg has no comparisons; use min or max", ">": "cg has no comparisons; use min or max",
     '"': "write the program without quotes", "'": "write the program without quotes",
+}
+# Functions of other tools that cg does not have, written with those it has. (Their
+# nearest spelling would mislead: exp2 is not exp, asinh not sinh, square not sqrt.)
+WRITTEN = {
+    "exp2": "2^x", "expm1": "exp(x) - 1", "log1p": "log(1 + x)", "square": "x^2",
+    "sqr": "x^2", "hypot": "norm([x, y])", "logaddexp": "logsumexp([x, y])",
+    "sec": "1/cos(x)", "csc": "1/sin(x)", "cot": "1/tan(x)",
+    "asinh": "log(x + sqrt(x^2 + 1))", "arcsinh": "log(x + sqrt(x^2 + 1))",
+    "acosh": "log(x + sqrt(x^2 - 1))", "arccosh": "log(x + sqrt(x^2 - 1))",
+    "atanh": "log((1 + x)/(1 - x))/2", "arctanh": "log((1 + x)/(1 - x))/2",
+    "lg": "log10(x) or log2(x)",
 }
 # fmt: on
 
@@ -172,7 +183,15 @@ def syntax_error(source: str, err: lalr.SyntaxErrorAt, parser: lalr.Parser) -> S
         )
     if kind in OPERAND and not wants_operand and previous:
         hint = "Write * for a product, as in 2*x; cg does not multiply by juxtaposition."
-        if previous[0] == "NAME" and previous[1] in FUNCTIONS:
+        if previous[0] == "NAME" and source[: previous[2]].rstrip().endswith("."):
+            # np.sin(x), math.log(x), x.sum(): a module's function or a method.
+            hint = (
+                f"cg has no modules or methods: call a function by its name, as in "
+                f"{example(previous[1]) if previous[1] in FUNCTIONS else 'sin(x)'}."
+            )
+            more = suggestion(previous[1]) if previous[1] not in FUNCTIONS else None
+            hint += f" {more}" if more else ""
+        elif previous[0] == "NAME" and previous[1] in FUNCTIONS:
             hint = f"Call a function with parentheses, as in {example(previous[1])}."
         elif unclosed is not None and "\n" in source[previous[2] : position]:
             hint = (
@@ -212,8 +231,27 @@ def _unclosed(text: str, parser: lalr.Parser) -> int | None:
 
 def example(name: str) -> str:
     """How a function is called: sin(x); max(x, y) or max(x, axis=0)."""
-    forms = []
-    for op in FUNCTIONS[name]:
-        settings = [f"{key}={0 if key == 'axis' else '[2, 3]'}" for key in op.params]
-        forms.append(f"{name}({', '.join(list(op.args) + settings)})")
-    return " or ".join(forms)
+    return " or ".join(_form(op, name) for op in FUNCTIONS[name])
+
+
+def _form(op, name=None) -> str:
+    """One op as it is written: sin(x), max(x, axis=0), x @ y, [x, y]."""
+    if not op.call:
+        return op.show(list(op.args) or ["x", "y"])
+    settings = [f"{key}={0 if key == 'axis' else '[2, 3]'}" for key in op.params]
+    return f"{name or op.call}({', '.join(list(op.args) + settings)})"
+
+
+def suggestion(name: str) -> str | None:
+    """What to type for a function cg does not know by this name: a sentence, or None."""
+    import difflib
+
+    lowered = name.lower()
+    if lowered in FUNCTIONS:
+        return f"Names are case-sensitive: write {example(lowered)}."
+    if lowered in KNOWN_AS:
+        return f"In cg, {name} is written {_form(OPS[KNOWN_AS[lowered]])}."
+    if lowered in WRITTEN:
+        return f"cg has no {name}: write {WRITTEN[lowered]}."
+    close = difflib.get_close_matches(lowered, FUNCTIONS, n=1, cutoff=0.6)
+    return f"Did you mean {close[0]}?" if close else None

@@ -1,0 +1,137 @@
+"""The smaller things a careful user trips over (issue 11, section 4): names from other
+tools, exact local partials, warnings that name what the user sees, drawing without
+every value, help that is not cut, DOT edge labels, bindings that are not what was
+typed, and kinks of the reductions."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_properties import refuses_clearly
+
+from cgcli import ops, syntax
+
+ROOT = Path(__file__).resolve().parents[1]
+ENV = {"COLUMNS": "80", "NO_COLOR": None, "FORCE_COLOR": None, "TERM": "dumb"}
+
+
+# ----------------------------------------------------------------- names of functions
+
+
+def test_ln_is_log_and_is_shown_as_log(cg):
+    # ln(2) = 0.693147180559945309..., d ln(x)/dx = 1/x = 1/2.
+    doc = cg("eval", "ln(x)", "x=2", "--json").json()
+    assert doc["output"]["value"] == pytest.approx(0.6931471805599453, rel=1e-16)
+    assert doc["gradient"] == {"x": 0.5}
+    assert [n["op"] for n in doc["nodes"]] == ["input", "log"]
+    run = cg("eval", "ln(x)", "x=2", "--all", env=ENV)
+    assert re.search(r"│ y +│ log\(x\) +│", run.stdout), run.stdout
+    run = cg("explain", "ln(x)", "x=2", env=ENV)
+    assert "y = log(x) = log(2)" in run.stdout and "∂log(x)/∂x = 1/x = 1/2 = 0.5" in run.stdout
+
+
+def test_ln_is_a_function_like_the_others(cg):
+    run = cg("eval", "ln + 1")
+    assert run.code == 2 and "'ln' is a function, not a value" in run.stderr
+    run = cg("eval", "ln = 2; ln")
+    assert run.code == 2 and "'ln' is a function and cannot be assigned to" in run.stderr
+
+
+def test_readme_lists_every_function_and_alias_of_the_op_table():
+    text = (ROOT / "README.md").read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| functions |"))
+    arrays = text[text.index("| `x @ y`") : text.index("Shapes are checked")]
+    written = set(re.findall(r"[a-z0-9_]+", " ".join(re.findall(r"`([^`]*)`", row + arrays))))
+    aliases = {alias for op in ops.OPS.values() for alias in op.aliases}
+    assert "ln" in aliases
+    names = set(ops.FUNCTIONS) | aliases
+    assert names <= written, names - written
+
+
+@pytest.mark.parametrize(
+    "program, hint",
+    [
+        ("arctan(x)", "In cg, arctan is written atan(x)."),
+        ("arcsin(x)", "In cg, arcsin is written asin(x)."),
+        ("arccos(x)", "In cg, arccos is written acos(x)."),
+        ("arctan2(x, 1)", "In cg, arctan2 is written atan2(y, x)."),
+        ("power(x, 2)", "In cg, power is written pow(x, y)."),
+        ("maximum(x, 1)", "In cg, maximum is written max(x, y)."),
+        ("minimum(x, 1)", "In cg, minimum is written min(x, y)."),
+        ("amax(x)", "In cg, amax is written max(x, axis=0)."),
+        ("matmul(x, x)", "In cg, matmul is written x @ y."),
+        ("multiply(x, 2)", "In cg, multiply is written x * y."),
+        ("stack(x, x)", "In cg, stack is written [x, y]."),
+        ("expit(x)", "In cg, expit is written sigmoid(x)."),
+        # The nearest spelling would mislead here: exp2 is not exp, asinh not sinh.
+        ("exp2(x)", "cg has no exp2: write 2^x."),
+        ("asinh(x)", "cg has no asinh: write log(x + sqrt(x^2 + 1))."),
+        ("square(x)", "cg has no square: write x^2."),
+        ("log1p(x)", "cg has no log1p: write log(1 + x)."),
+        ("Sin(x)", "Names are case-sensitive: write sin(x)."),
+        ("LOG(x)", "Names are case-sensitive: write log(x)."),
+        ("Ln(x)", "Names are case-sensitive: write ln(x)."),
+        ("sinn(x)", "Did you mean sin?"),
+        # A module's function or a method: cg's functions stand alone.
+        ("np.sin(x)", "cg has no modules or methods: call a function by its name, as in sin(x)."),
+        ("np.arctan(x)", "In cg, arctan is written atan(x)."),
+        ("x.sum()", "call a function by its name, as in sum(x, axis=0)."),
+    ],
+)
+def test_unknown_functions_say_how_cg_writes_them(cg, program, hint):
+    run = cg("eval", program, "x=0.5")
+    refuses_clearly(run)
+    assert run.code == 2
+    assert hint in " ".join(run.stderr.split()), run.stderr
+    assert "Did you mean" not in run.stderr or hint.startswith("Did you mean")
+
+
+def test_nothing_near_gets_no_guess(cg):
+    run = cg("eval", "total(x)", "x=1")
+    assert run.code == 2 and "unknown function 'total'" in run.stderr
+    assert "Did you mean" not in run.stderr and "written" not in run.stderr
+
+
+# numpy's function of each name, to check that what cg says to write is that function.
+NUMPY = {
+    "exp2": np.exp2, "expm1": np.expm1, "log1p": np.log1p, "square": np.square,
+    "sqr": np.square, "hypot": np.hypot, "logaddexp": np.logaddexp,
+    "sec": lambda x: 1 / np.cos(x), "csc": lambda x: 1 / np.sin(x),
+    "cot": lambda x: 1 / np.tan(x), "asinh": np.arcsinh, "arcsinh": np.arcsinh,
+    "acosh": np.arccosh, "arccosh": np.arccosh, "atanh": np.arctanh, "arctanh": np.arctanh,
+    "lg": np.log10,
+}  # fmt: skip
+
+
+def test_every_function_cg_says_how_to_write_is_checked_below():
+    assert set(syntax.WRITTEN) == set(NUMPY)
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY))
+def test_what_cg_says_to_write_is_that_function(cg, name):
+    formula = syntax.WRITTEN[name].split(" or ")[0]  # lg: log10(x) or log2(x)
+    x, y = 1.25, 0.75  # in every domain: acosh needs x >= 1, atanh |x| < 1 (x/2 below)
+    point = x / 2 if name.endswith("tanh") else x
+    doc = cg("eval", formula, f"x={point}", f"y={y}", "--json").json()
+    arity = 2 if "y" in re.findall(r"[a-z]+", formula) else 1
+    expected = NUMPY[name](point, y) if arity == 2 else NUMPY[name](point)
+    assert doc["output"]["value"] == pytest.approx(float(expected), rel=1e-14)
+
+
+@pytest.mark.parametrize(
+    "name, args, reference",
+    [
+        ("arcsin", (0.5,), np.arcsin), ("arccos", (0.5,), np.arccos),
+        ("arctan", (0.5,), np.arctan), ("arctan2", (0.5, -2.0), np.arctan2),
+        ("power", (1.5, 2.5), np.power), ("maximum", (0.5, 2.0), np.maximum),
+        ("minimum", (0.5, 2.0), np.minimum), ("fabs", (-0.5,), np.fabs),
+        ("absolute", (-0.5,), np.absolute), ("subtract", (0.5, 2.0), np.subtract),
+        ("divide", (0.5, 2.0), np.divide), ("negative", (0.5,), np.negative),
+    ],
+)  # fmt: skip
+def test_the_numpy_names_are_the_ops_they_are_said_to_be(name, args, reference):
+    op = ops.OPS[ops.KNOWN_AS[name]]
+    assert float(op.forward(*args)) == float(reference(*args))
