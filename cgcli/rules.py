@@ -6,7 +6,11 @@ obvious forms (stability, precision, conventions) are given beside them.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from .values import is_fraction
 
 # Exact arithmetic stops (and falls back to float64) past numerators or
 # denominators of this many bits.
@@ -113,15 +117,94 @@ def qtie(x, y, g, loses):
 
 
 def qpow(x, y):
-    # Rational only for an integer exponent, and only while the result stays small.
-    if y.denominator != 1 or (x == 0 and y < 0):
+    # Rational for an integer exponent, and for y = p/q where x is the q-th power of a
+    # rational (4^(1/2) = 2, (8/27)^(2/3) = 4/9); only while the result stays small.
+    if x == 0 and y < 0:
         return None
+    if y.denominator != 1:
+        if x < 0:  # a negative base: NaN in float64 (IEEE 754), so not a value here
+            return None
+        top, bottom = iroot(x.numerator, y.denominator), iroot(x.denominator, y.denominator)
+        if top is None or bottom is None:
+            return None
+        x, y = type(x)(top, bottom), type(y)(y.numerator)
     # |x|^k has at least (bits - 1) k + 1 bits: past the cap, do not even start. (At
     # most bits * k: what passes is checked after, and 1^5000 or (-1)^5000 is cheap.)
     bits = max(abs(x.numerator).bit_length(), x.denominator.bit_length())
     if (bits - 1) * abs(y.numerator) > EXACT_BITS:
         raise OverflowError("too large for exact arithmetic")
     return x ** int(y)
+
+
+def iroot(n: int, k: int) -> int | None:
+    """The whole number r with r^k = n (n >= 0), or None where there is none."""
+    if n < 2:
+        return n
+    if k >= n.bit_length():  # 1 < r < 2
+        return None
+    r = 1 << -(-n.bit_length() // k)  # at least the root: Newton's steps come down to it
+    while True:
+        s = ((k - 1) * r + n // r ** (k - 1)) // k
+        if s >= r:
+            return r if r**k == n else None
+        r = s
+
+
+def qsqrt(x):
+    """sqrt(x) for a Fraction that is the square of one (1/4, 9), else None."""
+    if not is_fraction(x) or x < 0:
+        return None
+    top, bottom = math.isqrt(x.numerator), math.isqrt(x.denominator)
+    if top * top != x.numerator or bottom * bottom != x.denominator:
+        return None
+    return type(x)(top, bottom)
+
+
+def qlog(base: int):
+    """log in this base, exact where x is a whole power of it (log2(1/8) = -3)."""
+
+    def rule(x):
+        if x <= 0:
+            return None
+        sign, power = (1, x) if x >= 1 else (-1, 1 / x)
+        if power.denominator != 1:
+            return None
+        n, k = power.numerator, 0
+        while n % base == 0:
+            n, k = n // base, k + 1
+        return sign * k if n == 1 else None
+
+    return rule
+
+
+def not_rational(*args):
+    """The exact rule of a value or partial that is never rational (log2'(x), softplus)."""
+    return None
+
+
+def q_at(point, value, over=1):
+    """A function with a rational value at one rational point only (Lindemann, Niven):
+    sin at 0 is 0, sigmoid at 0 is 1/2 (value=1, over=2). None elsewhere."""
+    return lambda x: type(x)(value, over) if x == point else None
+
+
+def q_slope_at(point, value, over=1):
+    """The VJP of a function whose derivative is rational at one point only (sin'(0) = 1),
+    for an exact argument: g * value/over there, None elsewhere."""
+    return lambda g, z, x: g * value / over if is_fraction(x) and x == point else None
+
+
+def q_asin_partial(x):
+    # 1/sqrt(1 - x^2), rational where 1 - x^2 is a rational square (x = 3/5: 5/4).
+    root = qsqrt(1 - x * x) if is_fraction(x) else None
+    return None if root is None else 1 / root
+
+
+def q_atan2_partial(a, b):
+    # a/(a^2 + b^2) for exact a and b, and 0 at the origin, as the float rule has it.
+    if not (is_fraction(a) and is_fraction(b)):
+        return None
+    return 0 * a if a == b == 0 else a / (a * a + b * b)
 
 
 def qpow_dx(g, z, x, y):
