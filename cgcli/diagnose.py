@@ -56,7 +56,7 @@ def diagnose(
                 Notice(
                     "value",
                     f"{describe(graph, node, values)} is "
-                    f"{number(values[node.id])}{_at(graph, node, values)}",
+                    f"{number(values[node.id])}{at_inputs(graph, node, values)}",
                     node.id,
                 )
             )
@@ -88,7 +88,8 @@ def diagnose(
                         Notice(
                             "derivative",
                             f"the derivative of {describe(graph, node, values)} with respect to "
-                            f"{name} is {number(local)}{_at(graph, node, values)}{by_policy}, so "
+                            f"{name} is {number(local)}{at_inputs(graph, node, values)}"
+                            f"{by_policy}, so "
                             f"d{output}/d{name} is {number(adjoints[j])}",
                             node.id,
                         )
@@ -115,12 +116,21 @@ def describe(graph: Graph, node, values) -> str:
     return f"{node.name} = {graph.definition(node)}"
 
 
-def _at(graph: Graph, node, values) -> str:
+DEFINED = 40  # the longest definition of an unseen node that a warning writes out
+
+
+def at_inputs(graph: Graph, node, values) -> str:
+    """The values of a node's inputs, as " at x = 3/2, y = 2^12 = 4096". An input that cg
+    named (the program does not have the name y) is defined, so the reader can place it."""
     shown = []
+    written = graph.written()
     for i in dict.fromkeys(node.inputs):
         arg = graph.nodes[i]
-        if arg.op != CONST:
-            shown.append(f"{arg.name} = {number(values[i])}")
+        if arg.op == CONST:
+            continue
+        definition = graph.definition(arg) if arg.inputs and arg.name not in written else ""
+        definition = f"{definition} = " if 0 < len(definition) <= DEFINED else ""
+        shown.append(f"{arg.name} = {definition}{number(values[i])}")
     return " at " + ", ".join(shown) if shown else ""
 
 

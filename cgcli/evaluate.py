@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .diagnose import Notice, describe, diagnose, number, unbound
+from .diagnose import Notice, at_inputs, describe, diagnose, number, unbound
 from .errors import EvaluationError, UsageError
 from .graph import INPUT, Graph
 from .kinks import KinkHit, describe_kink, find_kinks, nan_at_kinks
@@ -122,12 +122,15 @@ def evaluate(
             inputs = {name: _fraction(values[name]) for name in graph.inputs}
             forward_values, capped = rational.forward(graph, inputs)
             for i in capped[:1]:  # where it first happened; what follows is float anyway
-                where = describe(graph, graph.nodes[i], forward_values)
+                node = graph.nodes[i]
+                where = describe(graph, node, forward_values)
+                inputs = at_inputs(graph, node, forward_values).removeprefix(" at ")
                 notices.append(
                     Notice(
                         "exact",
-                        f"exact arithmetic stops at {where}: its numbers pass {EXACT_BITS} bits, "
-                        "so it and what depends on it are float64",
+                        f"exact arithmetic stops at {where}{f' ({inputs})' if inputs else ''}: "
+                        f"its numbers pass {EXACT_BITS} bits, so it and what depends on it "
+                        "are float64",
                         i,
                     )
                 )

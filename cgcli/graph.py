@@ -63,6 +63,13 @@ class Graph:
         # An array op or array constant (the parser says so): shapes are checked first.
         self.arrays = False
         self.statements: list[int] = []  # the statements that name nothing, by node
+        self._written: set[str] | None = None
+
+    def written(self) -> set[str]:
+        """Every name the program's text has: a node named otherwise was named by cg."""
+        if self._written is None:
+            self._written = set(IDENTIFIER.findall(self.source))
+        return self._written
 
     def add(
         self, op, inputs=(), name=None, value=None, position=None, literal=None, attrs=None

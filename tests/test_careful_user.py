@@ -135,3 +135,40 @@ def test_what_cg_says_to_write_is_that_function(cg, name):
 def test_the_numpy_names_are_the_ops_they_are_said_to_be(name, args, reference):
     op = ops.OPS[ops.KNOWN_AS[name]]
     assert float(op.forward(*args)) == float(reference(*args))
+
+
+# ------------------------------------------------- warnings name what the user sees
+
+
+def test_the_exact_cap_warning_defines_the_node_it_names(cg):
+    # x^2^12 is x^(2^12): (3/2)^4096 has a numerator of 4096 log2(3) = 6492 bits, past
+    # the cap of 4096. The exponent 2^12 is a node cg named y; the program has no y.
+    run = cg("eval", "x^2^12", "x=3/2", "--exact")
+    cap = next(line for line in run.stderr.splitlines() if "exact arithmetic stops" in line)
+    assert "z = x^y (x = 3/2, y = 2^12 = 4096)" in cap, cap
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("x^2^12", "x=3/2", "--exact"),
+        ("(x+1)^2^12", "x=1/2", "--exact"),
+        ("log(x-1)*y", "x=1", "y=2"),
+        ("sqrt(x - 1) + 2*x", "x=1"),
+    ],
+)
+def test_every_name_in_a_warning_is_the_users_or_defined_there(cg, args):
+    from cgcli.parse import parse
+
+    run = cg("eval", *args)
+    graph = parse(args[0])
+    names = {node.name for node in graph.nodes if node.inputs}
+    written = set(re.findall(r"[A-Za-z_]\w*", args[0]))
+    output = graph.nodes[graph.output].name  # the table shows it
+    warnings = "\n".join(line for line in run.stderr.splitlines() if line.startswith("warning:"))
+    assert warnings
+    for name in set(re.findall(r"[A-Za-z_]\w*", warnings)) & names - written - {output}:
+        # Defined by a formula, not only given a value: "y = 2^12 = 4096", "z = x - 1 = 0",
+        # "t1 = log(z) is -inf"; not "y = 4096" alone.
+        number = r"-?[0-9.e+/]+(?:[,):]|$)"
+        assert re.search(rf"\b{name} = (?!{number})", warnings, re.M), (name, warnings)
