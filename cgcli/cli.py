@@ -223,7 +223,8 @@ def graph_command(program, form, depth, exact, strict, kink, precision, ascii_on
     """Draw the graph of EXPR: the output at the root, the inputs at the leaves.
 
     With values for the inputs, every node shows its value and its adjoint
-    ∂f/∂node; without them, the structure alone.
+    ∂f/∂node; with values for some, or an array output, the values that can be
+    computed; without them, the structure alone.
 
     \b
     Examples:
@@ -231,15 +232,14 @@ def graph_command(program, form, depth, exact, strict, kink, precision, ascii_on
       cg graph "(a+b)*(b-c)" --format dot | dot -Tsvg > graph.svg
       cg graph "(a+b)*(b-c)" a=1 b=2 c=3 --format mermaid -o graph.md
     """
-    from .evaluate import evaluate
+    from .drawing import to_draw
     from .parse import parse
     from .streams import open_output
 
     source, values = program.load(exact)
     graph = parse(source, bound=values)
-    result = None
-    if values or not graph.inputs:
-        result = evaluate(graph, values, strict=strict, kink=kink, exact=exact)
+    result = to_draw(graph, values, strict=strict, kink=kink, exact=exact)
+    if result is not None:
         warn(result.notices)
     with open_output(output) as stream:
         notation = notation_for(stream, ascii_only)

@@ -5,6 +5,7 @@ typed, and kinks of the reductions."""
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -172,3 +173,58 @@ def test_every_name_in_a_warning_is_the_users_or_defined_there(cg, args):
         # "t1 = log(z) is -inf"; not "y = 4096" alone.
         number = r"-?[0-9.e+/]+(?:[,):]|$)"
         assert re.search(rf"\b{name} = (?!{number})", warnings, re.M), (name, warnings)
+
+
+# -------------------------------------------------- drawing needs no value at all
+
+
+def test_graph_draws_an_array_output_with_its_values(cg):
+    # x * [1, 2] at x = 2 is [2, 4]: an array, so there is no single gradient to show.
+    run = cg("graph", "x*[1,2]", "x=2", env=ENV)
+    assert run.code == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        "y = x · [1, 2] = [2, 4]",
+        "├── x = 2",
+        "└── [1, 2] (constant)",
+    ]
+    assert "no single gradient" in run.stderr
+    doc = cg("graph", "W @ x", "W=[[1,2],[3,4]]", "x=[1,1]", "--format", "json").json()
+    # [[1, 2], [3, 4]] @ [1, 1] = [1 + 2, 3 + 4] = [3, 7]
+    assert [n["value"] for n in doc["nodes"]] == [[[1, 2], [3, 4]], [1, 1], [3, 7]]
+    assert all(n["adjoint"] is None for n in doc["nodes"])
+
+
+def test_graph_draws_what_it_can_with_some_values(cg):
+    # x*y + sin(x) at x = 1, y unbound: sin(1) = 0.8414709848078965 can be computed,
+    # x*y and the sum cannot; no derivative is known.
+    run = cg("graph", "x*y + sin(x)", "x=1", env=ENV)
+    assert run.code == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        "t2 = z + t1",
+        "├── z = x · y",
+        "│   ├── x = 1  (shared by 2 nodes)",
+        "│   └── y (input)",
+        f"└── t1 = sin(x) = {math.sin(1)!r}",
+        "    └── ↑ x (shared, drawn above)",
+    ]
+    assert "no value for y" in run.stderr
+    doc = cg("graph", "x*y + sin(x)", "x=1", "--format", "json").json()
+    assert [n["value"] for n in doc["nodes"]] == [1.0, None, None, math.sin(1), None]
+    dot = cg("graph", "x*y + sin(x)", "x=1", "--format", "dot").stdout
+    assert 'label="{ x | value 1 }"' in dot and 'label="{ y }"' in dot
+    assert "∂" not in dot and "value" not in dot.split("t2 = ")[1].split("\n")[0]
+    mermaid = cg("graph", "x*y", "x=2", "--format", "mermaid").stdout
+    assert '  n0(["x<br/>value 2"])' in mermaid and '  n2["z = x · y"]' in mermaid
+
+
+def test_graph_with_some_exact_values(cg):
+    # x = 1/2 exactly; x*y is unknown without y; sin(1/2) is not rational.
+    run = cg("graph", "x*y + x/3 + sin(x)", "x=1/2", "--exact", env=ENV)
+    assert run.code == 0, run.stderr
+    assert "x = 1/2" in run.stdout and "x / 3 = 1/6" in run.stdout
+    assert "sin(x) = ≈0.479425538604203" in run.stdout
+
+
+def test_graph_still_refuses_what_is_wrong(cg):
+    run = cg("graph", "W @ x + y", "W=[[1,2],[3,4]]", "x=[1,1,1]")
+    assert run.code == 2 and "cannot multiply (2,2) @ (3,)" in run.stderr

@@ -16,10 +16,10 @@ def _lines(graph, result, notation: Notation, precision) -> list[list[str]]:
             lines = [node.name]
         else:
             lines = [f"{node.name} = {graph.definition(node, times=notation.times)}"]
-        if result is not None:
+        if result is not None and result.values[node.id] is not None:
             lines.append(f"value {fmt(result.values[node.id], precision, result.exact)}")
             adjoint = result.adjoints[node.id]
-            if adjoint is None and node.op == INPUT:
+            if adjoint is None and node.op == INPUT and result.adjoints[graph.output] is not None:
                 adjoint = 0.0
             if adjoint is not None:
                 shown = fmt(adjoint, precision, result.exact)
@@ -100,7 +100,9 @@ def graph_json(graph, result=None) -> str:
                 "op": node.op if node.op in (INPUT, CONST) else node.op.name,
                 "inputs": list(node.inputs),
                 "definition": graph.definition(node) if node.inputs else None,
-                "value": None if result is None else number(result.values[node.id]),
+                "value": None
+                if result is None or result.values[node.id] is None
+                else number(result.values[node.id]),
                 "adjoint": None
                 if result is None or result.adjoints[node.id] is None
                 else number(result.adjoints[node.id]),

@@ -40,15 +40,16 @@ def tree(
             text.append(" (constant)", style="dim")
             return text
         text.append(node.name, style="bold")
+        known = result is not None and result.values[i] is not None
         if node.op == INPUT:
-            if result is None:
+            if not known:
                 text.append(" (input)", style="dim")
         else:
             text.append(" = " + graph.definition(node, times=notation.times))
-        if result is not None:
+        if known:
             text.append(" = " + fmt(result.values[i], precision, result.exact))
             adjoint = result.adjoints[i]
-            if adjoint is None and node.op == INPUT:
+            if adjoint is None and node.op == INPUT and result.adjoints[graph.output] is not None:
                 adjoint = 0.0
             if adjoint is not None:
                 shown = fmt(adjoint, precision, result.exact)
