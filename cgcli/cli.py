@@ -23,13 +23,15 @@ def cli(traceback):
     """cg: see how a formula's value and every partial derivative come about.
 
     \b
-    cg eval    "(a+b)*(b-c)" a=1 b=2 c=3     value and gradient
-    cg graph   "(a+b)*(b-c)" a=1 b=2 c=3     the graph as a tree (or DOT, Mermaid, JSON)
-    cg explain "(a+b)*(b-c)" a=1 b=2 c=3     the chain rule, step by step
+    cg eval    "(a+b)*(b-c)" a=1 b=2 c=3   value and gradient
+    cg graph   "(a+b)*(b-c)" a=1 b=2 c=3   the graph
+    cg explain "(a+b)*(b-c)" a=1 b=2 c=3   the chain rule
     """
 
 
-@cli.command("eval", cls=ExpressionCommand)
+@cli.command(
+    "eval", cls=ExpressionCommand, short_help="The value and every partial derivative of EXPR."
+)
 @program_arguments
 @click.option("--json", "as_json", is_flag=True, help="Write the result as JSON.")
 @click.option(
@@ -201,7 +203,9 @@ def progress_bar(path: str):
     return bar()
 
 
-@cli.command("graph", cls=ExpressionCommand)
+@cli.command(
+    "graph", cls=ExpressionCommand, short_help="Draw the graph: a tree, DOT, Mermaid or JSON."
+)
 @program_arguments
 @click.option(
     "--format",
@@ -267,7 +271,7 @@ def graph_command(program, form, depth, exact, strict, kink, precision, ascii_on
         stream.write(plain(drawn) if notation.ascii else drawn)
 
 
-@cli.command("explain", cls=ExpressionCommand)
+@cli.command("explain", cls=ExpressionCommand, short_help="Both passes over EXPR, step by step.")
 @program_arguments
 @click.option("--json", "as_json", is_flag=True, help="Write the steps as JSON.")
 @evaluation_options

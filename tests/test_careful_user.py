@@ -6,7 +6,10 @@ typed, and kinks of the reductions."""
 from __future__ import annotations
 
 import math
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -228,3 +231,33 @@ def test_graph_with_some_exact_values(cg):
 def test_graph_still_refuses_what_is_wrong(cg):
     run = cg("graph", "W @ x + y", "W=[[1,2],[3,4]]", "x=[1,1,1]")
     assert run.code == 2 and "cannot multiply (2,2) @ (3,)" in run.stderr
+
+
+# ---------------------------------------------------------------------------- help
+
+
+@pytest.mark.parametrize("width", [60, 80, 200])
+def test_help_describes_each_command_in_whole_sentences(width):
+    # A real process: click's test runner fixes the width of help at 80.
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    run = subprocess.run(
+        [sys.executable, "-m", "cgcli", "--help"],
+        env={**env, "COLUMNS": str(width), "TERM": "dumb"},
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0
+    assert "..." not in run.stdout.replace("[ARGS]...", "")
+    assert max(map(len, run.stdout.splitlines())) <= width
+    commands = run.stdout.split("Commands:\n")[1]
+    described: dict[str, str] = {}
+    for line in commands.splitlines():
+        name, _, text = line.strip().partition(" ")
+        if line.startswith("  ") and not line.startswith("   "):
+            described[name] = text.strip()
+        elif line.strip():  # a description wrapped onto the next line
+            described[list(described)[-1]] += " " + line.strip()
+    assert sorted(described) == ["eval", "explain", "graph"]
+    for name, text in described.items():
+        assert text.endswith("."), (name, text)
+        assert len(text.split()) >= 4, (name, text)
