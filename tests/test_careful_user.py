@@ -261,3 +261,38 @@ def test_help_describes_each_command_in_whole_sentences(width):
     for name, text in described.items():
         assert text.endswith("."), (name, text)
         assert len(text.split()) >= 4, (name, text)
+
+
+# -------------------------------------------------------------------- DOT edges
+
+
+def _edges(dot: str) -> dict[tuple[str, str], str]:
+    """(from record's first line, to op) -> edge label, from the DOT text."""
+    records = dict(re.findall(r'  (n\d+) \[shape=record, label="\{ ([^|}]*?) [|}]', dot))
+    return {
+        (records[a].split(" = ")[0], b): label
+        for a, b, label in re.findall(r'  (n\d+) -> (n\d+)_op \[label="([^"]*)"\]', dot)
+    }
+
+
+def test_dot_edge_labels_cannot_be_taken_for_the_users_names(cg):
+    # W1 @ x: W1 is the 1st operand and x the 2nd; the op's own argument names x, y
+    # would label W1's edge "x".
+    dot = cg("graph", "W1 @ x", "--format", "dot").stdout
+    assert _edges(dot) == {("W1", "n2"): "1st", ("x", "n2"): "2nd"}
+    # x - y, y^x, atan2(y, x) and the array [y, x]: every label is a place, never a name.
+    dot = cg("graph", "x - y + y^x + atan2(y, x) + sum([y, x])", "--format", "dot").stdout
+    labels = _edges(dot)
+    assert {label for label in labels.values()} == {"1st", "2nd", "[0]", "[1]"}
+    by_op = {}
+    for (source, op), label in labels.items():
+        by_op.setdefault(op, {})[label] = source
+    assert sorted(by_op.values(), key=str) == sorted(
+        [
+            {"1st": "x", "2nd": "y"},  # x - y
+            {"1st": "y", "2nd": "x"},  # y^x
+            {"1st": "y", "2nd": "x"},  # atan2(y, x)
+            {"[0]": "y", "[1]": "x"},  # [y, x]
+        ],
+        key=str,
+    )

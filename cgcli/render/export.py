@@ -55,10 +55,12 @@ def dot(graph, result=None, notation: Notation | None = None, precision=None) ->
             op = _dot_string(notation.times if op == "*" else op)
             out.append(f'  n{node.id}_op [shape=circle, label="{op}"];')
             out.append(f"  n{node.id}_op -> n{node.id};")
-            # Where argument order matters, the edge says which argument it is.
+            # Where argument order matters, the edge says which argument it is, in
+            # words no variable can be called (the op's own x and y could be the
+            # user's): the 1st and 2nd of x - y; of an array [a, b], the element [0], [1].
             ordered = len(node.inputs) > 1 and node.op.symbol not in ("+", "*")
             for position, i in enumerate(node.inputs):
-                name = node.op.args[position] if node.op.args else str(position)
+                name = ("1st", "2nd")[position] if node.op.args else f"[{position}]"
                 edge = f' [label="{name}"]' if ordered else ""
                 out.append(f"  n{i} -> n{node.id}_op{edge};")
     out.append("}")
