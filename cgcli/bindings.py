@@ -53,12 +53,32 @@ def parse_binding(arg: str, exact: bool = False) -> tuple[str, float]:
     if "/" in text:  # a fraction p/q of two decimals
         top, _, bottom = text.partition("/")
         parse_number(top, arg)
-        if parse_number(bottom, arg) == 0:
+        if parse_number(bottom, arg) == 0 and _exact(bottom, arg) == 0:
             raise UsageError(f"in the binding '{arg}', the denominator is 0")
         value = _exact(top, arg) / _exact(bottom, arg)
         return name, value if exact else _float(value, arg)
     number = parse_number(text, arg)
-    return name, _exact(text, arg) if exact else number
+    if exact:
+        return name, _exact(text, arg)
+    if underflows(text, number):
+        raise too_small(text, arg)
+    return name, number
+
+
+def underflows(text: str, value: float) -> bool:
+    """Whether a decimal that is not 0 reads as the float64 0 (1e-400)."""
+    return value == 0 and re.search(r"[1-9]", re.split(r"[eE]", text)[0]) is not None
+
+
+def too_small(what: str, arg: str, number: bool = True) -> UsageError:
+    """A value that is not 0 but would be read as 0: refused, as one too large is."""
+    return UsageError(
+        f"in the binding '{_clip(arg)}', {_clip(what, 30)} is too small for a float64: it "
+        "would be 0",
+        "The smallest positive float64 is about 4.9e-324 (2.2e-308 with all its digits). "
+        "Write 0 for zero"
+        + (", or compute with the value as written with --exact." if number else "."),
+    )
 
 
 def _exact(text: str, arg: str):
@@ -80,6 +100,8 @@ def _float(value, arg: str) -> float:
         result = float("inf")
     if result in (float("inf"), float("-inf")):
         raise UsageError(f"in the binding '{_clip(arg)}', the value is too large for a float64")
+    if result == 0 and value != 0:
+        raise too_small("the value", arg)
     return result
 
 
@@ -141,10 +163,12 @@ def read_values(path: str) -> list[str]:
             values = json.loads(text, parse_float=str, parse_int=str, parse_constant=lambda c: c)
             if not isinstance(values, dict):
                 raise ValueError("the text is not an object, {...}")
-            return [
-                f"{name}={value if isinstance(value, str) else json.dumps(_floats(value))}"
-                for name, value in values.items()
-            ]
+            bindings = []
+            for name, value in values.items():
+                if not isinstance(value, str):
+                    value = json.dumps(_floats(value, f"{name} in {path}"))
+                bindings.append(f"{name}={value}")
+            return bindings
         except (ValueError, RecursionError) as err:
             reason = "its arrays are nested too deeply" if isinstance(err, RecursionError) else err
             raise UsageError(
@@ -155,15 +179,18 @@ def read_values(path: str) -> list[str]:
     return [line for line in lines if line]
 
 
-def _floats(value):
+def _floats(value, where: str = "x"):
     """An array read with its numbers as text, with numbers again; a loop, as the
     nesting is the user's."""
 
     def number(v):
         try:
-            return float(v) if isinstance(v, str) else v
+            result = float(v) if isinstance(v, str) else v
         except ValueError:
             return v
+        if isinstance(v, str) and underflows(v, result):
+            raise too_small(v, where, number=False)
+        return result
 
     if not isinstance(value, list):
         return number(value)
@@ -187,8 +214,14 @@ def parse_array(text: str, arg: str):
     def refuse(literal):
         raise ValueError(f"{literal} is not a finite number")
 
+    def decimal(literal):
+        value = float(literal)
+        if underflows(literal, value):
+            raise too_small(literal, arg, number=False)
+        return value
+
     try:
-        value = json.loads(text, parse_constant=refuse)
+        value = json.loads(text, parse_constant=refuse, parse_float=decimal)
     except RecursionError:
         raise UsageError(
             f"in the binding '{_clip(arg)}', the array is nested too deeply",
@@ -211,6 +244,11 @@ def read_array(path: str, arg: str):
             value = np.load(path, allow_pickle=False)
         elif path.endswith(".csv"):
             value = np.loadtxt(path, delimiter=",", dtype=np.float64)
+            if not value.all():  # a 0: written as 0, or a number too small (1e-400)?
+                texts = np.loadtxt(path, delimiter=",", dtype=str)[value == 0]
+                small = next((t for t in np.ravel(texts) if underflows(t.strip(), 0.0)), None)
+                if small is not None:
+                    raise too_small(small.strip(), arg, number=False)
         elif path.endswith(".json"):
             with open(path, encoding="utf-8") as handle:
                 return parse_array(handle.read(), arg)

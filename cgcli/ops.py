@@ -148,6 +148,7 @@ INFINITE = "the derivative is inf, as in PyTorch and JAX"
 TIE = "each argument gets half the derivative, as PyTorch and JAX do"
 LOG_AT_ZERO = "the value is -inf and " + INFINITE
 ARRAY = {"elementwise": False}
+SHARED = "the tied elements share the derivative equally, as PyTorch's amax and JAX do"
 
 # fmt: off
 OPS: dict[str, Op] = {op.name: op for op in [
@@ -273,18 +274,21 @@ OPS: dict[str, Op] = {op.name: op for op in [
         **ARRAY),
     _op("amax", "x", lambda x, axis=None: np.max(x, axis=axis), (r.extreme_vjp,),
         (f.extreme("largest"),), call="max", params={"axis": None},
-        shape=shapes.reduced_nonempty, **ARRAY),
+        shape=shapes.reduced_nonempty,
+        kinks=(Kink("a tie for the largest of x", r.lead, SHARED),), **ARRAY),
     _op("amin", "x", lambda x, axis=None: np.min(x, axis=axis), (r.extreme_vjp,),
         (f.extreme("smallest"),), call="min", params={"axis": None},
-        shape=shapes.reduced_nonempty, **ARRAY),
+        shape=shapes.reduced_nonempty,
+        kinks=(Kink("a tie for the smallest of x", lambda x, axis=None: r.lead(x, axis, -1.0),
+                    SHARED),), **ARRAY),
     _op("logsumexp", "x", r.logsumexp, (r.logsumexp_vjp,), (f.logsumexp,),
         params={"axis": None}, shape=shapes.reduced_nonempty, **ARRAY),
     _op("softmax", "x", r.softmax, (r.softmax_vjp,), (f.softmax,),
         params={"axis": -1}, shape=shapes.same_nonempty, **ARRAY),
     _op("norm", "x", r.norm, (r.norm_vjp,), (f.norm,), params={"axis": None},
         shape=shapes.reduced_nonempty,
-        kinks=(Kink("x = 0", lambda x, axis=None: r.norm(x, axis), "the derivative is "
-                    "taken as 0, as PyTorch does"),), **ARRAY),
+        kinks=(Kink("x = 0", lambda x, axis=None: r.expand(r.norm(x, axis), x, axis),
+                    "the derivative is taken as 0, as PyTorch does"),), **ARRAY),
     _op("transpose", "x", np.transpose, (lambda g, z, x: np.transpose(g),), (f.transpose,),
         shape=shapes.transposed, template=lambda xs: f"{xs[0]}.T", **ARRAY),
     _op("reshape", "x", lambda x, shape=(): np.reshape(x, shape),

@@ -122,6 +122,13 @@ class _Builder:
                 f"the number {clip(text)} is too large for a float64",
                 "The largest finite float64 is about 1.8e308.",
             )
+        if value == 0 and re.search(r"[1-9]", re.split(r"[eE]", text)[0]):
+            raise self._error(
+                token,
+                f"the number {clip(text)} is too small for a float64: it would be 0",
+                "The smallest positive float64 is about 4.9e-324. Write 0 for zero; to "
+                "compute with the number itself under --exact, bind it: x=1e-400.",
+            )
         node = self.graph.add(CONST, name=text, value=value, position=token.position, literal=text)
         self.literals.add(node)
         return node
@@ -132,6 +139,12 @@ class _Builder:
             raise self._error(
                 token,
                 f"an index must be a whole number, not {clip(text)}",
+                "Indices and slices are written as in numpy: x[0], x[1:3].",
+            )
+        if len(text.lstrip("0")) > 19:  # past numpy's 64-bit indices (and int's text limit)
+            raise self._error(
+                token,
+                f"the index {clip(text)} is too large: no array has that many elements",
                 "Indices and slices are written as in numpy: x[0], x[1:3].",
             )
         return int(text)

@@ -253,6 +253,18 @@ def extreme_vjp(g, z, x, axis=None):
     return expand(g, x, axis) * hit / np.sum(hit, axis=axis, keepdims=True)
 
 
+def lead(x, axis=None, sign=1.0):
+    """Per element of x, how far it is above the largest of the others in its slice
+    (sign -1: below the smallest): 0 at a tie for the largest, > 0 for the one largest,
+    < 0 for the rest. The kink quantity of max(x) and min(x)."""
+    x = sign * np.asarray(x, dtype=np.float64)
+    top = np.max(x, axis=axis, keepdims=True)
+    at_top = x == top
+    alone = np.sum(at_top, axis=axis, keepdims=True) == 1
+    second = np.max(np.where(at_top, -np.inf, x), axis=axis, keepdims=True)
+    return x - np.where(at_top & alone, second, top)
+
+
 def logsumexp(x, axis=None):
     # log(sum(exp(x))) as m + log(sum(exp(x - m))): no overflow at x = 1000.
     m = np.max(x, axis=axis, keepdims=True)

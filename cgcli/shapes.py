@@ -120,12 +120,33 @@ def reshaped(shape: tuple, shape_to=()) -> tuple:
 
 
 def indexed(shape: tuple, key=()) -> tuple:
+    # Each subscript (a whole number or a slice) takes one axis, in order: checked here
+    # in cg's words, as numpy's would speak of types for a number past 64 bits.
+    def refuse(why, hint=None):
+        return ShapeError(f"cannot index an array of shape {show(shape)}: {why}", hint)
+
+    if len(key) > len(shape):
+        raise refuse(
+            f"it has {len(shape)} dimension{'s' * (len(shape) != 1)}, and {len(key)} "
+            f"subscript{' was' if len(key) == 1 else 's were'} given",
+            "Give at most one subscript per dimension, as in W[0, 1] for a matrix.",
+        )
+    for axis, k in enumerate(key):
+        if isinstance(k, slice):
+            if k.step == 0:
+                raise refuse("a slice's step cannot be 0", "Write x[::1], or x[::-1] to reverse.")
+        elif not -shape[axis] <= k < shape[axis]:
+            text = str(k) if len(str(k)) <= 24 else str(k)[:21] + "..."
+            raise refuse(
+                f"the index {text} is out of range for axis {axis}, of length {shape[axis]}",
+                f"Indices along it go from 0 to {shape[axis] - 1} (or -{shape[axis]} to -1 "
+                "from the end)."
+                if shape[axis]
+                else "The axis is empty: it has no elements to index.",
+            )
     # Index a view with no memory of its own: the shape numpy would give, for free.
     view = np.lib.stride_tricks.as_strided(np.zeros(1), shape=shape, strides=(0,) * len(shape))
-    try:
-        return view[key].shape
-    except (IndexError, ValueError) as err:  # out of range, or a slice step of 0
-        raise ShapeError(f"cannot index an array of shape {show(shape)}: {err}") from None
+    return view[key].shape
 
 
 def stacked(*shapes) -> tuple:

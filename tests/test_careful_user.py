@@ -296,3 +296,124 @@ def test_dot_edge_labels_cannot_be_taken_for_the_users_names(cg):
         ],
         key=str,
     )
+
+
+# ------------------------------------------------- bindings that are not what was typed
+
+
+@pytest.mark.parametrize(
+    "binding",
+    ["x=1e-400", "x=-1e-400", "x=2.5e-330", "x=[1, 1e-400]", "x=[[0], [-3e-999]]",
+     "x=1e-200/1e200"],
+)  # fmt: skip
+def test_a_binding_that_would_be_read_as_0_is_refused(cg, binding):
+    # 1e-400 is below the smallest float64 (4.9e-324): it would be the float 0.
+    run = cg("eval", "sum(x)", binding)
+    refuses_clearly(run)
+    assert run.code == 2
+    assert "is too small for a float64: it would be 0" in run.stderr, run.stderr
+
+
+def test_values_too_small_in_files_are_refused(cg, tmp_path):
+    files = {
+        "a.csv": "1,2\n1e-400,0\n",
+        "a.json": "[0, 1e-400]",
+        "values.json": '{"x": [1, 1e-400]}',
+        "scalar.json": '{"x": 1e-400}',
+        "values.txt": "x=1e-400\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    for args in (
+        ["x=@" + str(tmp_path / "a.csv")],
+        ["x=@" + str(tmp_path / "a.json")],
+        ["--values", str(tmp_path / "values.json")],
+        ["--values", str(tmp_path / "scalar.json")],
+        ["--values", str(tmp_path / "values.txt")],
+    ):
+        run = cg("eval", "sum(x)", *args)
+        assert run.code == 2 and "1e-400 is too small for a float64" in run.stderr, (args, run)
+
+
+def test_zeros_and_small_numbers_that_fit_are_taken(cg, tmp_path):
+    # 0 written in any way is 0; 1e-320 is a subnormal float64, not 0.
+    for binding, value in [("x=0", 0.0), ("x=0.0e-400", 0.0), ("x=00.000e5", 0.0),
+                           ("x=1e-320", 1e-320), ("x=[0, 0.0e-999]", 0.0)]:  # fmt: skip
+        doc = cg("eval", "sum(x)", binding, "--json").json()
+        assert doc["output"]["value"] == value, binding
+    (tmp_path / "z.csv").write_text("0,0.0\n1,2\n")
+    doc = cg("eval", "sum(x)", "x=@" + str(tmp_path / "z.csv"), "--json").json()
+    assert doc["output"]["value"] == 3.0
+    # Under --exact a binding keeps its value: 10^-400 is a fraction like any other.
+    doc = cg("eval", "x*10^400", "x=1e-400", "--exact", "--json").json()
+    assert doc["output"]["exact"] == "1"
+
+
+def test_a_number_in_the_program_that_would_be_0_is_refused(cg):
+    run = cg("eval", "x*1e-400", "x=1")
+    assert run.code == 2 and "the number 1e-400 is too small for a float64" in run.stderr
+    assert "x*1e-400\n    ^" in run.stderr
+    assert cg("eval", "x*0e-400 + x*0.0", "x=1", "--json").json()["output"]["value"] == 0
+
+
+@pytest.mark.parametrize(
+    "subscript, words",
+    [
+        ("99999999999999999999", "the index 99999999999999999999 is too large"),
+        ("9" * 5000, "is too large: no array has that many elements"),
+        ("9999999999999999999", "the index 9999999999999999999 is out of range for axis 0, "
+         "of length 2"),
+        ("5", "the index 5 is out of range for axis 0, of length 2"),
+        ("-3", "the index -3 is out of range for axis 0, of length 2"),
+        ("1, 0", "it has 1 dimension, and 2 subscripts were given"),
+        ("::0", "a slice's step cannot be 0"),
+    ],
+)  # fmt: skip
+def test_indices_out_of_range_are_refused_in_cgs_words(cg, subscript, words):
+    run = cg("eval", f"sum(x[{subscript}])", "x=[1, 2]")
+    refuses_clearly(run)
+    assert run.code == 2 and words in run.stderr, run.stderr
+    assert "only integers" not in run.stderr and "out of bounds" not in run.stderr
+
+
+# ------------------------------------------------------- kinks of the reductions
+
+
+def _kinks(cg, *args):
+    doc = cg("eval", *args, "--json").json()
+    return [(k["name"], k["op"]) for k in doc["kinks"]], doc["gradient"]
+
+
+def test_max_and_min_of_an_array_with_ties_are_kinks(cg):
+    # max([1, 3, 3]): two elements tie for the largest, and share the derivative 1.
+    kinks, gradient = _kinks(cg, "max(x)", "x=[1,3,3]")
+    assert kinks == [("y", "amax")] and gradient == {"x": [0.0, 0.5, 0.5]}
+    # Ties below the largest are not kinks: max([1, 1, 3]) moves with the 3 alone.
+    assert _kinks(cg, "max(x)", "x=[1,1,3]") == ([], {"x": [0.0, 0.0, 1.0]})
+    kinks, gradient = _kinks(cg, "min(x)", "x=[1,1,3]")
+    assert kinks == [("y", "amin")] and gradient == {"x": [0.5, 0.5, 0.0]}
+    # --kink nan: the tied elements' derivatives are NaN, the others' stay 0.
+    _, gradient = _kinks(cg, "min(x)", "x=[1,1,3]", "--kink", "nan")
+    assert gradient == {"x": ["NaN", "NaN", 0.0]}
+    run = cg("eval", "max(x)", "x=[1,3,3]", env=ENV)
+    assert "y = max(x) at a tie for the largest of x: the tied elements share" in run.stdout
+
+
+def test_a_tie_along_an_axis_is_a_kink_where_it_is(cg):
+    # max(W, axis=1) of [[1, 2], [3, 3]]: row 1 ties; the check calls W[1, *] kinks.
+    doc = cg("eval", "sum(max(W, axis=1))", "W=[[1,2],[3,3]]", "--check", "--json").json()
+    assert [k["op"] for k in doc["kinks"]] == ["amax"]
+    assert doc["gradient"] == {"W": [[0.0, 1.0], [0.5, 0.5]]}
+    status = [row["status"] for row in doc["check"]]
+    assert status == ["agree", "agree", "kink", "kink"], doc["check"]
+
+
+def test_norm_along_an_axis_with_a_zero_row_under_kink_nan(cg):
+    # norm(x, axis=1) of [[0, 0, 0], [1, 2, 3]]: row 0 is at the kink (NaN under
+    # --kink nan); row 1's derivative is x/|x| = [1, 2, 3]/sqrt(14).
+    run = cg("eval", "sum(norm(x, axis=1))", "x=[[0,0,0],[1,2,3]]", "--kink", "nan", "--json")
+    refuses_clearly(run)
+    assert run.code == 0, run.stderr
+    row0, row1 = run.json()["gradient"]["x"]
+    assert row0 == ["NaN"] * 3
+    assert row1 == pytest.approx([k / math.sqrt(14) for k in (1, 2, 3)], rel=1e-15)
