@@ -1,14 +1,18 @@
 """Where programs come from and where output goes: files, standard streams, consoles.
 
-Output to a file is written to a temporary file beside it and renamed into
-place, so a crash or Ctrl-C never leaves a half-written file over a good one.
+`-o FILE` opens FILE as a shell's `>` would, and refuses what `>` refuses; but
+the output goes to a temporary file beside FILE first and replaces it only
+when it is complete, so a failed or interrupted run leaves FILE as it was.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import stat
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from .errors import UsageError
 
@@ -40,53 +44,217 @@ def read_source(path: str) -> str:
         ) from None
 
 
+# ------------------------------------------------------------------ writing
+
+
+def failed(err: OSError, where: str) -> UsageError:
+    return UsageError(f"cannot write {where}: {err.strerror or err}")
+
+
+# /dev/stdout and the like name a descriptor cg already holds: written to as it is.
+_DESCRIPTOR = re.compile(r"/dev/(stdin|stdout|stderr)|/dev/fd/([0-9]+)|/proc/self/fd/([0-9]+)")
+
+
 @contextmanager
 def open_output(path: str | None):
-    """A text stream for the output: standard output, or FILE replaced atomically."""
-    if path is None or path == "-":
-        yield sys.stdout
-        sys.stdout.flush()  # now, so that a closed pipe is noticed here and not at exit
-        return
-    import stat
-    import tempfile
+    """A text stream for the output: standard output, or FILE as `>` would write it.
 
-    try:
-        mode = os.stat(path).st_mode  # of what a link points to
-    except FileNotFoundError:
-        mode = None
-    except OSError as err:
-        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
-    if mode is not None and stat.S_ISDIR(mode):
-        raise UsageError(f"cannot write {path}: it is a directory", "Name a file: -o out.csv.")
-    if mode is not None and not stat.S_ISREG(mode):
-        # A device, a pipe, /dev/stdout: written to as it is, never replaced.
-        try:
-            with open(path, "w", encoding="utf-8", newline="\n") as handle:
-                yield handle
-        except OSError as err:  # opening it, or writing (/dev/full)
-            raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+    FILE is refused where `>` would refuse it (the permission check is the
+    kernel's own: FILE is opened for writing, without truncating it), and it
+    keeps its owner, mode and links. The output is written to a temporary file
+    in FILE's directory and, once complete, renamed over FILE; where a rename
+    would change what FILE is (other hard links, an owner or extended attributes
+    the new file could not have, a sticky directory), it is copied into FILE
+    instead. Where the directory takes no temporary file, FILE is written in
+    place, as `>` writes it. Devices and pipes are written to as they are.
+    """
+    if path is None or path == "-":
+        with _descriptor("standard output", 1) as stream:
+            yield stream
+        return
+    where = path
+    match = _DESCRIPTOR.fullmatch(path)
+    if match:
+        name, *numbers = match.groups()
+        number = ("stdin", "stdout", "stderr").index(name) if name else int(max(numbers))
+        with _descriptor(where, number) as stream:
+            yield stream
         return
     target = os.path.realpath(path)  # through a link, to the file it names
     try:
-        fd, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".cg-", suffix=".tmp")
+        info = os.stat(target)
+    except FileNotFoundError:
+        info = None
     except OSError as err:
-        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            yield handle
-        if mode is None:  # a new file: as open() would make it
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(temporary, 0o666 & ~umask)
-        else:  # a file replaced keeps its permissions
-            os.chmod(temporary, stat.S_IMODE(mode))
+        raise _refused(where, err) from None
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise UsageError(f"cannot write {where}: it is a directory", "Name a file: -o out.csv.")
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        # A device or a pipe: written to as it is, never replaced.
         try:
-            os.replace(temporary, target)
+            handle = _text(path)
         except OSError as err:
-            raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+            raise _refused(where, err) from None
+        with _closing(handle, where) as stream:
+            yield stream
+        return
+    existing = None
+    if info is not None:
+        try:  # what `>` does, but for O_TRUNC: the kernel's own check, and no change yet
+            existing = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError as err:
+            raise _refused(where, err) from None
+    try:
+        try:
+            fd, temporary = _temporary(os.path.dirname(target))
+        except OSError as err:
+            if existing is None:  # a new file cannot be made there either
+                raise _refused(where, err) from None
+            temporary = None
+        if temporary is None:
+            # No file can be made beside FILE: write it in place, as `>` does.
+            try:
+                os.ftruncate(existing, 0)
+            except OSError as err:
+                raise failed(err, where) from None
+            handle = _text(existing, closefd=False)
+            with _closing(handle, where) as stream:
+                yield stream
+            return
+        handle = _text(fd)
+        try:
+            with _closing(handle, where, keep_open=True) as stream:
+                yield stream
+            try:
+                _replace(fd, temporary, target, existing)
+                handle.close()
+            except OSError as err:
+                raise failed(err, where) from None
+        finally:
+            handle.close()  # (again, if it was: a no-op)
+            _remove(temporary)
+    finally:
+        if existing is not None:
+            os.close(existing)
+
+
+def _text(file, closefd: bool = True):
+    """A text stream over a path or a descriptor, as cg writes every output."""
+    return open(file, "w", encoding="utf-8", newline="\n", closefd=closefd)
+
+
+def _refused(where: str, err: OSError) -> UsageError:
+    return UsageError(f"cannot write {where}: {err.strerror or err}")
+
+
+@contextmanager
+def _descriptor(where: str, number: int):
+    """Standard output, or /dev/stdout, /dev/fd/N: a descriptor cg already holds,
+    written to where it stands, never truncated or replaced (as a shell does)."""
+    if number in (1, 2):
+        stream = sys.stdout if number == 1 else sys.stderr
+        yield stream
+        stream.flush()  # now, so that a closed pipe is noticed here and not at exit
+        return
+    try:
+        handle = _text(os.dup(number))
+    except (OSError, OverflowError):
+        raise _refused(where, OSError(errno.EBADF, os.strerror(errno.EBADF))) from None
+    with _closing(handle, where) as stream:
+        yield stream
+
+
+@contextmanager
+def _closing(handle, where: str, keep_open: bool = False):
+    """`handle`, flushed (and closed, unless `keep_open`) at the end, its errors
+    reported; closed quietly when the output failed anyway."""
+    try:
+        try:
+            yield handle
+            handle.flush()
+        except OSError as err:  # writing (/dev/full)
+            raise failed(err, where) from None
     except BaseException:
-        os.unlink(temporary)
+        with suppress(OSError):
+            handle.close()  # the output is abandoned: what was buffered can go
         raise
+    if not keep_open:
+        try:
+            handle.close()
+        except OSError as err:  # a file system may report a failed write only here
+            raise failed(err, where) from None
+
+
+def _replace(fd: int, temporary: str, target: str, existing: int | None) -> None:
+    """Put the complete output in the temporary file at `target`: by renaming it
+    where the new file can be what the old one was, else by copying it in."""
+    if existing is None:  # a new file: as open() would make it
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)
+        os.replace(temporary, target)
+        return
+    old = os.fstat(existing)
+    if old.st_nlink == 1 and _same_owner(fd, old):
+        os.fchmod(fd, _mode_after_writing(old.st_mode))
+        if _attributes(fd) == _attributes(existing):
+            try:
+                os.replace(temporary, target)
+                return
+            except PermissionError:  # a sticky directory: the file is not ours to rename
+                pass
+    # FILE keeps its inode, so its links, owner, mode and attributes stay.
+    os.lseek(fd, 0, os.SEEK_SET)
+    os.ftruncate(existing, 0)
+    while block := os.read(fd, 1 << 20):
+        view = memoryview(block)
+        while view:
+            view = view[os.write(existing, view) :]
+
+
+def _same_owner(fd: int, old: os.stat_result) -> bool:
+    new = os.fstat(fd)
+    if (new.st_uid, new.st_gid) == (old.st_uid, old.st_gid):
+        return True
+    try:
+        os.fchown(fd, old.st_uid, old.st_gid)  # root may; anyone may choose their own group
+        return True
+    except PermissionError:
+        return False
+
+
+def _mode_after_writing(mode: int) -> int:
+    """The mode the file would have after `>` wrote it: the same, except that the
+    kernel drops set-user-ID (and set-group-ID on a group-executable file) when
+    anyone but root writes to a file."""
+    mode = stat.S_IMODE(mode)
+    if os.geteuid() != 0:
+        mode &= ~stat.S_ISUID
+        if mode & stat.S_IXGRP:
+            mode &= ~stat.S_ISGID
+    return mode
+
+
+def _attributes(fd: int) -> dict | None:
+    """A file's extended attributes (an ACL is one): a renamed file would lose them."""
+    try:
+        return {name: os.getxattr(fd, name) for name in os.listxattr(fd)}
+    except OSError:  # not supported here, or not readable: nothing to compare
+        return None
+
+
+def _temporary(directory: str) -> tuple[int, str]:
+    import tempfile
+
+    return tempfile.mkstemp(dir=directory, prefix=".cg-", suffix=".tmp")
+
+
+def _remove(temporary: str) -> None:
+    with suppress(FileNotFoundError):  # renamed into place
+        os.unlink(temporary)
+
+
+# ------------------------------------------------------------------ consoles
 
 
 def console(file=None, stderr: bool = False):
