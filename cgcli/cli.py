@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from contextlib import suppress
 
 import click
 
@@ -341,20 +343,75 @@ def ctx_name(error: click.UsageError) -> str:
 def report(error: CgError) -> None:
     from rich.markup import escape
 
+    from .errors import ClosedPipe
     from .streams import console as make
 
+    err = make(stderr=True)
     # soft_wrap: Rich must not re-wrap the source line, or the caret would move.
-    make(stderr=True).print(f"[bold red]error:[/] {escape(error.render())}", soft_wrap=True)
+    text = escape(error.render())
+    with suppress(CgError, ClosedPipe):  # standard error cannot be written: nowhere to say so
+        err.print(f"[bold red]error:[/] {text}", soft_wrap=True)
+
+
+# Written when memory has run out: made now, so that saying it needs no memory.
+OUT_OF_MEMORY = (
+    b"error: cg ran out of memory: this input needs more than the machine, or the limit "
+    b"cg runs under, allows. Smaller inputs, or more memory, will let it finish.\n"
+)
+INTERNAL_ERROR = (
+    b"error: internal error, and another while reporting it. This is a bug in cg. Run "
+    b"again with `cg --traceback ...` and report what it prints.\n"
+)
 
 
 def main(argv=None) -> None:
+    from .streams import Guarded, stopping_on_signals
+
     args = sys.argv[1:] if argv is None else list(argv)
+    # Every write to standard output or standard error, by cg, Rich or click, says
+    # which stream failed; a closed pipe stops cg (exit 141) whoever was writing.
+    streams = sys.stdout, sys.stderr
+    if sys.stdout is not None:
+        sys.stdout = Guarded(sys.stdout, "standard output")
+    if sys.stderr is not None:
+        sys.stderr = Guarded(sys.stderr, "standard error")
+    out_of_memory = False
+    try:
+        with stopping_on_signals():
+            code = run_command(args)
+    except MemoryError:
+        if "--traceback" in args:
+            raise
+        out_of_memory = True  # said below, once the frames holding the memory are gone
+        code = Exit.EVALUATION
+    finally:
+        sys.stdout, sys.stderr = streams
+    if out_of_memory:
+        last_words(OUT_OF_MEMORY)
+    sys.exit(int(code or 0))
+
+
+def run_command(args: list[str]) -> int:
+    """Run the command; the exit code for what happened, every error said in words."""
+    from .errors import ClosedPipe, Stopped
+
     try:
         code = cli.main(args=args, prog_name="cg", standalone_mode=False)
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except MemoryError:
+        raise  # main says it without allocating
     except CgError as error:
         report(error)
         code = error.exit_code
-    except click.exceptions.Abort:
+    except (ClosedPipe, BrokenPipeError):
+        # The reader went away (cg ... | head -1): stop quietly, with 128 + SIGPIPE
+        # as a program killed by it would. Python's final flush goes to /dev/null.
+        silence()
+        code = Exit.CLOSED_PIPE
+    except Stopped as stop:
+        code = 128 + stop.signal
+    except (click.exceptions.Abort, KeyboardInterrupt):
         code = Exit.INTERRUPTED
     except click.ClickException as error:
         if isinstance(error, click.NoSuchOption) and error.option_name.startswith("--"):
@@ -369,25 +426,35 @@ def main(argv=None) -> None:
             )
         error.show()
         code = error.exit_code
-    except BrokenPipeError:
-        # The reader went away (cg ... | head -1): stop quietly. Point stdout at
-        # /dev/null so that Python's final flush does not complain either.
-        import os
-
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        code = Exit.EVALUATION
-    except KeyboardInterrupt:
-        code = Exit.INTERRUPTED
     except Exception as error:  # the last line of defence: never a traceback
         if "--traceback" in args:
             raise
-        report(
-            CgError(
-                f"internal error: {type(error).__name__}: {error}",
-                "This is a bug in cg. Run again with `cg --traceback ...` and report what "
-                "it prints.",
+        try:
+            report(
+                CgError(
+                    f"internal error: {type(error).__name__}: {error}",
+                    "This is a bug in cg. Run again with `cg --traceback ...` and report "
+                    "what it prints.",
+                )
             )
-        )
+        except Exception:
+            last_words(INTERNAL_ERROR)
         code = Exit.EVALUATION
-    sys.exit(int(code or 0))
+    return code
+
+
+def silence() -> None:
+    """Point standard output and error at /dev/null: nothing more can reach a reader."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.__stdout__, sys.__stderr__):
+        with suppress(AttributeError, OSError, ValueError):  # closed, or not a real file
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
+def last_words(message: bytes) -> None:
+    """Write a message made in advance to standard error: no allocation, no import."""
+    try:  # noqa: SIM105 - suppress() would make an object
+        os.write(2, message)
+    except OSError:
+        pass

@@ -11,9 +11,10 @@ from enum import IntEnum
 
 class Exit(IntEnum):
     OK = 0
-    EVALUATION = 1  # a non-finite result under --strict; an internal failure
-    USAGE = 2  # bad options, syntax, names, bindings
-    INTERRUPTED = 130  # Ctrl-C
+    EVALUATION = 1  # a non-finite result under --strict; output that could not be written
+    USAGE = 2  # bad options, syntax, names, bindings; an output that cannot be opened
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT); any other signal N ends with 128 + N
+    CLOSED_PIPE = 141  # 128 + SIGPIPE: the reader of the output went away
 
 
 class CgError(Exception):
@@ -65,6 +66,27 @@ class EvaluationError(CgError):
     """Evaluation gave a non-finite value or derivative and --strict was asked for."""
 
     exit_code = Exit.EVALUATION
+
+
+class OutputError(CgError):
+    """Writing the output failed part way (a full disk, an I/O error)."""
+
+    exit_code = Exit.EVALUATION
+
+
+class ClosedPipe(BaseException):
+    """The reader of the output went away (cg ... | head -1): cg stops, quietly.
+
+    A BaseException, as KeyboardInterrupt is: it means stop, and no handler meant
+    for errors may take it for one."""
+
+
+class Stopped(BaseException):
+    """A signal (SIGTERM, SIGHUP, ...) asked cg to stop."""
+
+    def __init__(self, signal: int):
+        super().__init__(signal)
+        self.signal = signal
 
 
 def excerpt(line: str, column: int, width: int = 72) -> tuple[str, int]:

@@ -3,6 +3,7 @@
 `-o FILE` opens FILE as a shell's `>` would, and refuses what `>` refuses; but
 the output goes to a temporary file beside FILE first and replaces it only
 when it is complete, so a failed or interrupted run leaves FILE as it was.
+A signal that stops cg removes that temporary file (see `stopping_on_signals`).
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from __future__ import annotations
 import errno
 import os
 import re
+import signal
 import stat
 import sys
 from contextlib import contextmanager, suppress
 
-from .errors import UsageError
+from .errors import ClosedPipe, OutputError, Stopped, UsageError
 
 
 def read_source(path: str) -> str:
@@ -47,8 +49,65 @@ def read_source(path: str) -> str:
 # ------------------------------------------------------------------ writing
 
 
-def failed(err: OSError, where: str) -> UsageError:
-    return UsageError(f"cannot write {where}: {err.strerror or err}")
+class Guarded:
+    """A text stream whose write errors say which output they are about: a closed
+    pipe becomes ClosedPipe, any other failure an OutputError naming the output."""
+
+    PIECE = 2048  # characters
+
+    def __init__(self, stream, where: str):
+        self.stream = stream
+        self.where = where
+
+    def write(self, text: str) -> int:
+        # In pieces: Python's buffered writer can report one large write as done
+        # when the reader of a pipe left (or the disk filled) part way through it.
+        if not isinstance(text, str):  # as the stream would: click asks this way
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        try:
+            for start in range(0, len(text), self.PIECE):
+                self.stream.write(text[start : start + self.PIECE])
+        except OSError as err:
+            raise failed(err, self.where) from None
+        return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as err:
+            raise failed(err, self.where) from None
+
+    # What Rich, click and Python ask of a stream, answered by the stream itself.
+    @property
+    def encoding(self):
+        return self.stream.encoding
+
+    @property
+    def errors(self):
+        return self.stream.errors
+
+    @property
+    def buffer(self):
+        return self.stream.buffer
+
+    @property
+    def closed(self) -> bool:
+        return self.stream.closed
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def writable(self) -> bool:
+        return True
+
+
+def failed(err: OSError, where: str) -> BaseException:
+    if err.errno == errno.EPIPE:
+        return ClosedPipe()
+    return OutputError(f"cannot write {where}: {err.strerror or err}")
 
 
 # /dev/stdout and the like name a descriptor cg already holds: written to as it is.
@@ -153,8 +212,11 @@ def _descriptor(where: str, number: int):
     written to where it stands, never truncated or replaced (as a shell does)."""
     if number in (1, 2):
         stream = sys.stdout if number == 1 else sys.stderr
-        yield stream
-        stream.flush()  # now, so that a closed pipe is noticed here and not at exit
+        if stream is None:  # cg >&-
+            raise OutputError(f"cannot write {where}: it is closed")
+        guarded = stream if isinstance(stream, Guarded) else Guarded(stream, where)
+        yield guarded
+        guarded.flush()  # now, so that a closed pipe is noticed here and not at exit
         return
     try:
         handle = _text(os.dup(number))
@@ -166,14 +228,12 @@ def _descriptor(where: str, number: int):
 
 @contextmanager
 def _closing(handle, where: str, keep_open: bool = False):
-    """`handle`, flushed (and closed, unless `keep_open`) at the end, its errors
-    reported; closed quietly when the output failed anyway."""
+    """`handle` guarded; flushed (and closed, unless `keep_open`) at the end, its
+    errors reported; closed quietly when the output failed anyway."""
+    stream = Guarded(handle, where)
     try:
-        try:
-            yield handle
-            handle.flush()
-        except OSError as err:  # writing (/dev/full)
-            raise failed(err, where) from None
+        yield stream
+        stream.flush()
     except BaseException:
         with suppress(OSError):
             handle.close()  # the output is abandoned: what was buffered can go
@@ -243,15 +303,73 @@ def _attributes(fd: int) -> dict | None:
         return None
 
 
+# ------------------------------------------------------------------ signals
+
+# Every signal whose default is to end the process and that can be caught.
+# (SIGPIPE and SIGXFSZ are ignored by Python: a write then fails, and says so.)
+_STOPPING = [
+    number
+    for number in signal.Signals
+    if number.name
+    in (
+        *("SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGALRM"),
+        *("SIGVTALRM", "SIGPROF", "SIGXCPU", "SIGIO", "SIGPWR", "SIGSTKFLT"),
+    )
+]
+if hasattr(signal, "SIGRTMIN"):
+    _STOPPING += range(signal.SIGRTMIN, signal.SIGRTMAX + 1)
+
+_temporaries: set[str] = set()  # made by open_output and not yet renamed or removed
+
+
 def _temporary(directory: str) -> tuple[int, str]:
+    """A new temporary file in `directory`, known to the signal handler from the
+    moment it exists (signals wait while it is made)."""
     import tempfile
 
-    return tempfile.mkstemp(dir=directory, prefix=".cg-", suffix=".tmp")
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
+    try:
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".cg-", suffix=".tmp")
+        _temporaries.add(temporary)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    return fd, temporary
 
 
 def _remove(temporary: str) -> None:
-    with suppress(FileNotFoundError):  # renamed into place
+    with suppress(FileNotFoundError):  # renamed into place, or removed by the handler
         os.unlink(temporary)
+    _temporaries.discard(temporary)
+
+
+def _stop(signum, frame) -> None:
+    for temporary in list(_temporaries):  # first, in case the exception is lost
+        _remove(temporary)
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Stopped(signum)
+
+
+@contextmanager
+def stopping_on_signals():
+    """While cg runs, a signal that would end it unwinds it instead (Stopped, or
+    KeyboardInterrupt for Ctrl-C), so that its temporary files are removed. A
+    signal that was ignored when cg started (nohup) stays ignored."""
+    previous = {}
+    try:
+        for signum in _STOPPING:
+            handler = signal.getsignal(signum)
+            if handler is not signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, _stop)
+    except ValueError:  # not the main thread: signals are not ours to take
+        pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for temporary in list(_temporaries):
+            _remove(temporary)
 
 
 # ------------------------------------------------------------------ consoles

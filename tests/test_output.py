@@ -1,14 +1,17 @@
-"""Where output goes: -o as a shell's `>` would write it. Every run here is a real process."""
+"""Where output goes: -o as a shell's `>` would write it, write errors, closed pipes,
+signals, and running out of memory. Every run here is a real process."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -217,3 +220,230 @@ def test_o_dev_stdout_writes_to_the_descriptor_without_truncating_it(tmp_path):
     assert run.returncode == 0 and run.stderr == ""
     text = log.read_text()
     assert text.startswith("before\n{") and '"value": 2.0' in text
+
+
+# ------------------------------------------------------------ write errors
+
+FULL = "No space left on device"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("eval", "x*2", "x=1"),
+        ("eval", "x*2", "x=1", "--json"),
+        ("graph", "x*2", "x=1", "--format", "dot"),
+        ("explain", "x*2", "x=1"),
+        ("--help",),
+    ],
+)
+def test_a_full_standard_output_is_a_write_error_not_a_bug(args):
+    with open("/dev/full", "w") as full:
+        run = subprocess.run(
+            [sys.executable, "-m", "cgcli", *args], stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert run.returncode == 1
+    assert run.stderr == f"error: cannot write standard output: {FULL}\n"
+
+
+def test_a_full_device_and_a_closed_standard_output_are_write_errors(tmp_path):
+    run = cg("eval", "x*2", "x=1", "-o", "/dev/full")
+    assert run.returncode == 1 and run.stderr == f"error: cannot write /dev/full: {FULL}\n"
+    run = subprocess.run(
+        f"{sys.executable} -m cgcli eval x*2 x=1 >&-", shell=True, capture_output=True, text=True
+    )
+    assert run.returncode == 1
+    assert run.stderr == "error: cannot write standard output: it is closed\n"
+
+
+def points(path: Path, rows: int) -> Path:
+    with open(path, "w") as handle:
+        handle.write("x,y\n")
+        handle.writelines(f"{i},{i + 1}\n" for i in range(rows))
+    return path
+
+
+@needs_root
+def test_a_full_file_system_under_o_leaves_the_file_as_it_was(tmp_path):
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)])
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small file system here")
+    try:
+        out = disk / "out.csv"
+        out.write_text(OLD)
+        run = cg("eval", "x*y", "--batch", str(points(tmp_path / "p.csv", 50_000)), "-o", str(out))
+        assert run.returncode == 1
+        assert run.stderr == f"error: cannot write {out}: {FULL}\n"
+        assert out.read_text() == OLD and sorted(p.name for p in disk.iterdir()) == ["out.csv"]
+    finally:
+        subprocess.run(["umount", str(disk)])
+
+
+# ------------------------------------------------------------ closed pipes
+
+
+def closed_after_one_byte(*args):
+    """Run cg with a reader that takes one byte and goes away (as `| head -c1`)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cgcli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout.read(1)
+    process.stdout.close()
+    stderr = process.stderr.read()
+    process.wait(timeout=120)
+    return process.returncode, stderr
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory):
+    """A program and a batch whose every output is megabytes: far more than a pipe holds."""
+    d = tmp_path_factory.mktemp("large")
+    program = d / "long.cg"
+    program.write_text("+".join(["sin(x)"] * 1000))  # a table of 150 kB
+    return program, points(d / "points.csv", 200_000)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("eval", "-f", "{program}", "x=1", "--all"),
+        ("eval", "-f", "{program}", "x=1", "--json"),
+        ("eval", "x*y", "--batch", "{batch}"),
+        ("eval", "x*y", "--batch", "{batch}", "--json"),
+        ("eval", "x*y", "--batch", "{batch}", "-o", "/dev/stdout"),
+        ("eval", "-f", "{program}", "x=1", "--all", "-o", "/dev/stdout"),
+        ("graph", "-f", "{program}", "x=1", "--format", "dot"),
+        ("graph", "-f", "{program}", "x=1", "--format", "json"),
+        ("graph", "-f", "{program}", "x=1", "--format", "mermaid"),
+        ("explain", "-f", "{program}", "x=1"),
+        ("explain", "-f", "{program}", "x=1", "--json"),
+    ],
+)
+def test_a_reader_that_goes_away_ends_cg_quietly_with_141(large, args):
+    program, batch = large
+    args = [a.format(program=program, batch=batch) for a in args]
+    code, stderr = closed_after_one_byte(*args)
+    assert (code, stderr) == (141, b"")
+
+
+def test_a_fifo_whose_reader_goes_away_ends_cg_with_141(large, tmp_path):
+    _, batch = large
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cgcli", "eval", "x*y", "--batch", str(batch), "-o", str(fifo)],
+        stderr=subprocess.PIPE,
+    )
+    with open(fifo, "rb") as reader:
+        assert reader.read(1)
+    assert process.wait(timeout=120) == 141 and process.stderr.read() == b""
+
+
+def test_a_reader_that_takes_everything_is_success():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cgcli", "eval", "x*2", "x=1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.wait(timeout=60) == 0  # all of it is in the pipe before anyone reads
+    process.stdout.close()
+    assert process.stderr.read() == b""
+
+
+# ------------------------------------------------------------ signals
+
+
+def temporaries(d: Path) -> list[str]:
+    return sorted(p.name for p in d.iterdir() if p.name.startswith(".cg-"))
+
+
+@contextlib.contextmanager
+def batch_waiting_on_a_fifo(tmp_path, **kwargs):
+    """cg writing a batch to out.csv from a FIFO that stays open: it waits, forever,
+    with its temporary file beside out.csv."""
+    fifo = tmp_path / "in.csv"
+    os.mkfifo(fifo)
+    out = tmp_path / "out.csv"
+    out.write_text(OLD)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cgcli", "eval", "x*y", "--batch", str(fifo), "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kwargs,
+    )
+    with open(fifo, "w") as writer:
+        writer.write("x,y\n1,2\n")
+        writer.flush()
+        deadline = time.monotonic() + 30
+        while not temporaries(tmp_path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert temporaries(tmp_path), "cg never started writing"
+        time.sleep(0.3)  # well inside the read
+        yield process, writer, out
+    process.wait(timeout=60)
+
+
+SIGNALS = ["SIGTERM", "SIGHUP", "SIGINT", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM"]
+
+
+@pytest.mark.parametrize("name", SIGNALS)
+def test_a_signal_removes_the_temporary_file_and_ends_with_128_plus_n(tmp_path, name):
+    number = getattr(signal, name)
+    with batch_waiting_on_a_fifo(tmp_path) as (process, _, out):
+        process.send_signal(number)
+        assert process.wait(timeout=60) == 128 + number
+    assert temporaries(tmp_path) == [] and out.read_text() == OLD
+    assert b"Traceback" not in process.stderr.read()
+
+
+def test_a_signal_ignored_at_the_start_stays_ignored(tmp_path):
+    def ignore_hangups():
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup does
+
+    with batch_waiting_on_a_fifo(tmp_path, preexec_fn=ignore_hangups) as (process, writer, out):
+        process.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert process.poll() is None  # still there
+        writer.write("3,4\n")
+    assert process.returncode == 0
+    assert out.read_text().splitlines()[1:] == ["1.0,2.0,2.0,2.0,1.0", "3.0,4.0,12.0,4.0,3.0"]
+    assert temporaries(tmp_path) == []
+
+
+# ------------------------------------------------------------ out of memory
+
+# Takes all the memory there is, under a limit just above what the process uses,
+# and holds it while the MemoryError goes up: the report must need nothing more.
+HOG = """
+import resource, sys
+from cgcli.arguments import Program
+
+def load(self, exact=False):
+    with open("/proc/self/statm") as statm:
+        size = int(statm.read().split()[0]) * resource.getpagesize()
+    resource.setrlimit(resource.RLIMIT_AS, (size + (64 << 20), resource.RLIM_INFINITY))
+    held = None
+    try:
+        while True:
+            held = [held, bytearray(1 << 16)]
+    except MemoryError:
+        pass
+    while True:  # and every small block too
+        held = [held]
+
+Program.load = load
+from cgcli.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("command", ["eval", "graph", "explain"])
+def test_running_out_of_memory_is_one_line_and_no_traceback(command):
+    run = subprocess.run(
+        [sys.executable, "-c", HOG, command, "x*2", "x=1"], capture_output=True, timeout=120
+    )
+    assert run.returncode == 1
+    assert run.stderr.startswith(b"error: cg ran out of memory: ")
+    assert run.stderr.count(b"\n") == 1 and b"Traceback" not in run.stderr
