@@ -8,7 +8,7 @@ import re
 
 import click
 
-from .errors import UsageError
+from .errors import UsageError, shown
 
 OPTION = re.compile(r"--[A-Za-z][A-Za-z0-9-]*(=.*)?", re.S)
 
@@ -76,8 +76,8 @@ class Program:
             unexpected = [b for b in bindings if "=" not in b]
             if unexpected:
                 raise UsageError(
-                    f"the program comes from {path}, so '{unexpected[0]}' must be a binding "
-                    "name=number",
+                    f"the program comes from {shown(path)}, so '{shown(unexpected[0])}' must be "
+                    "a binding name=number",
                     "Give the program either as an argument or with -f, not both.",
                 )
             source = read_source(path)

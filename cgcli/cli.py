@@ -327,11 +327,13 @@ def warn(notices) -> None:
         return
     from rich.markup import escape
 
+    from .errors import paragraph
     from .streams import console as make
 
     err = make(stderr=True)
     for notice in notices:
-        err.print(f"[yellow]warning:[/] {escape(notice.message)}", soft_wrap=True)
+        text = escape(paragraph(notice.message))
+        err.print(f"[yellow]warning:[/] {text}", soft_wrap=True, emoji=False)
 
 
 def ctx_name(error: click.UsageError) -> str:
@@ -343,14 +345,14 @@ def ctx_name(error: click.UsageError) -> str:
 def report(error: CgError) -> None:
     from rich.markup import escape
 
-    from .errors import ClosedPipe
+    from .errors import ClosedPipe, paragraph
     from .streams import console as make
 
     err = make(stderr=True)
     # soft_wrap: Rich must not re-wrap the source line, or the caret would move.
-    text = escape(error.render())
+    text = escape(paragraph(error.render(err.encoding)))
     with suppress(CgError, ClosedPipe):  # standard error cannot be written: nowhere to say so
-        err.print(f"[bold red]error:[/] {text}", soft_wrap=True)
+        err.print(f"[bold red]error:[/] {text}", soft_wrap=True, emoji=False)
 
 
 # Written when memory has run out: made now, so that saying it needs no memory.
@@ -393,7 +395,7 @@ def main(argv=None) -> None:
 
 def run_command(args: list[str]) -> int:
     """Run the command; the exit code for what happened, every error said in words."""
-    from .errors import ClosedPipe, Stopped
+    from .errors import ClosedPipe, Stopped, shown
 
     try:
         code = cli.main(args=args, prog_name="cg", standalone_mode=False)
@@ -420,11 +422,11 @@ def run_command(args: list[str]) -> int:
                 names = ", ".join(sorted(error.possibilities))
                 error.message += f" (Did you mean {names}?)"
                 error.possibilities = None
+            name = shown(error.option_name)
             error.message += (
-                f"\nIf {error.option_name} is the program, put it after --: "
-                f"cg {ctx_name(error)} -- {error.option_name} ..."
+                f"\nIf {name} is the program, put it after --: cg {ctx_name(error)} -- {name} ..."
             )
-        error.show()
+        show_click_error(error)
         code = error.exit_code
     except Exception as error:  # the last line of defence: never a traceback
         if "--traceback" in args:
@@ -432,7 +434,7 @@ def run_command(args: list[str]) -> int:
         try:
             report(
                 CgError(
-                    f"internal error: {type(error).__name__}: {error}",
+                    f"internal error: {type(error).__name__}: {shown(error, 200)}",
                     "This is a bug in cg. Run again with `cg --traceback ...` and report "
                     "what it prints.",
                 )
@@ -441,6 +443,22 @@ def run_command(args: list[str]) -> int:
             last_words(INTERNAL_ERROR)
         code = Exit.EVALUATION
     return code
+
+
+def show_click_error(error: click.ClickException) -> None:
+    """click's usage message, with what it echoes made printable."""
+    import io
+
+    from .errors import ClosedPipe, paragraph
+
+    text = io.StringIO()
+    error.show(file=text)
+    try:
+        if sys.stderr is not None:
+            sys.stderr.write(paragraph(text.getvalue().rstrip("\n")) + "\n")
+            sys.stderr.flush()
+    except (CgError, ClosedPipe):
+        pass
 
 
 def silence() -> None:

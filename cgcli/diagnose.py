@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from .errors import SourceError
+from .errors import SourceError, shown
 from .graph import CONST, INPUT, Graph
 from .kinks import nan_at_kinks
 from .values import is_fraction
@@ -142,7 +142,9 @@ def number(value) -> str:
 
 def unbound(graph: Graph, missing: list[str]) -> SourceError:
     first = graph.nodes[graph.inputs[missing[0]]]
-    names = ", ".join(missing)
+    names = ", ".join(shown(m, 30) for m in missing[:10])
+    if len(missing) > 10:
+        names += f" and {len(missing) - 10:,} more"
     plural = len(missing) > 1
     return SourceError(
         graph.source,
@@ -151,6 +153,6 @@ def unbound(graph: Graph, missing: list[str]) -> SourceError:
         "Give "
         + ("each" if plural else "it")
         + " a value after the expression, as in "
-        + " ".join(f"{m}=1" for m in missing[:4])
+        + " ".join(f"{shown(m, 30)}=1" for m in missing[:4])
         + ".",
     )

@@ -16,13 +16,13 @@ import stat
 import sys
 from contextlib import contextmanager, suppress
 
-from .errors import ClosedPipe, OutputError, Stopped, UsageError
+from .errors import ClosedPipe, OutputError, Stopped, UsageError, shown
 
 
 def read_source(path: str) -> str:
     from .parse import MAX_SOURCE
 
-    where = "standard input" if path == "-" else path
+    where = "standard input" if path == "-" else shown(path)
     try:
         if path == "-":
             data = sys.stdin.buffer.read(MAX_SOURCE + 1)
@@ -131,7 +131,7 @@ def open_output(path: str | None):
         with _descriptor("standard output", 1) as stream:
             yield stream
         return
-    where = path
+    where = shown(path)
     match = _DESCRIPTOR.fullmatch(path)
     if match:
         name, *numbers = match.groups()
