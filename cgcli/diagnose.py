@@ -74,26 +74,30 @@ def diagnose(
         if g is None or not node.inputs or not _finite(g):
             continue
         raw = [values[j] for j in node.inputs]
-        for p, j in enumerate(node.inputs):
-            if active[j]:
-                local = local_partial(node.op, p, values[i], raw, is_fraction(g), node.attrs)
-                by_policy = ""
-                if i in kinked and _finite(local):
-                    local = nan_at_kinks(local, kinked[i], p)
+        # One notice per input: in y * y the derivative with respect to y is the
+        # sum of the partials at both places it appears, said once.
+        for j in dict.fromkeys(node.inputs):
+            if not active[j]:
+                continue
+            local, by_policy = 0, ""
+            for p in (p for p, k in enumerate(node.inputs) if k == j):
+                partial = local_partial(node.op, p, values[i], raw, is_fraction(g), node.attrs)
+                if i in kinked and _finite(partial):
+                    partial = nan_at_kinks(partial, kinked[i], p)
                     by_policy = " (--kink nan)"
-                if not _finite(local):
-                    found = True
-                    name = nodes[j].name
-                    notices.append(
-                        Notice(
-                            "derivative",
-                            f"the derivative of {describe(graph, node, values)} with respect to "
-                            f"{name} is {number(local)}{at_inputs(graph, node, values)}"
-                            f"{by_policy}, so "
-                            f"d{output}/d{name} is {number(adjoints[j])}",
-                            node.id,
-                        )
+                local = local + partial
+            if not _finite(local):
+                found = True
+                name = nodes[j].name
+                notices.append(
+                    Notice(
+                        "derivative",
+                        f"the derivative of {describe(graph, node, values)} with respect to "
+                        f"{name} is {number(local)}{at_inputs(graph, node, values)}{by_policy}, so "
+                        f"d{output}/d{name} is {number(adjoints[j])}",
+                        node.id,
                     )
+                )
     if not found:
         first = next(
             i

@@ -114,3 +114,20 @@ def test_a_long_name_or_many_names_give_a_short_message(cg):
     run = cg("eval", "+".join(f"x{i}" for i in range(100_000)))
     assert run.code == 2 and len(run.stderr) < 400
     assert "x0, x1, x2, x3, x4, x5, x6, x7, x8, x9 and 99,990 more" in run.stderr
+
+
+def test_a_derivative_warning_is_said_once_for_an_input_used_twice(cg):
+    # z = y * y at y = log(0) = -inf: dz/dy = 2y = -inf, one derivative, one warning.
+    run = cg("eval", "y = log(x); y*y", "x=0")
+    lines = run.stderr.splitlines()
+    assert lines == [
+        "warning: y = log(x) is -inf at x = 0",
+        "warning: the derivative of z = y * y with respect to y is -inf at y = -inf, "
+        "so dz/dy is -inf",
+    ]
+    # x / x at x = 0: 1/x - x/x^2 = inf - nan = nan, said once.
+    run = cg("eval", "x / x", "x=0")
+    derivative = [line for line in run.stderr.splitlines() if "derivative" in line]
+    assert derivative == [
+        "warning: the derivative of y = x / x with respect to x is nan at x = 0, so dy/dx is nan"
+    ]
