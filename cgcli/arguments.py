@@ -129,7 +129,7 @@ def view_options(command):
         "--precision",
         type=click.IntRange(1, 17),
         metavar="N",
-        help="Print numbers with N significant digits.",
+        help="Print numbers with N significant digits (not with JSON, which writes them in full).",
     )(command)
 
 

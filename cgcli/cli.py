@@ -125,6 +125,8 @@ def eval_command(
     if skip_bad_rows or keep:
         option = "--skip-bad-rows" if skip_bad_rows else "--keep"
         raise UsageError(f"{option} goes with --batch FILE: only a batch has rows")
+    if as_json:
+        no_precision(precision, "--json", "the table")
     result = run(
         *program.load(exact),
         strict=strict,
@@ -242,6 +244,8 @@ def graph_command(program, form, depth, exact, strict, kink, precision, ascii_on
     from .parse import parse
     from .streams import open_output
 
+    if form == "json":
+        no_precision(precision, "--format json", "the tree (or DOT, Mermaid)")
     source, values = program.load(exact)
     graph = parse(source, bound=values)
     result = to_draw(graph, values, strict=strict, kink=kink, exact=exact)
@@ -293,6 +297,8 @@ def explain_command(program, as_json, exact, strict, kink, precision, ascii_only
     from .explain import explain
     from .streams import open_output
 
+    if as_json:
+        no_precision(precision, "--json", "the steps as text")
     result = run(*program.load(exact), strict=strict, kink=kink, exact=exact)
     warn(result.notices)
     with open_output(output) as stream:
@@ -306,6 +312,15 @@ def explain_command(program, as_json, exact, strict, kink, precision, ascii_only
         from .render.explain import text
 
         show(stream, text(steps, result, notation, precision), ascii_only=notation.ascii)
+
+
+def no_precision(precision, json: str, instead: str) -> None:
+    """--precision is for people: JSON writes every number in full."""
+    if precision is not None:
+        raise UsageError(
+            f"{json} writes every number in full, so it does not take --precision",
+            f"Leave out one of them: without {json}, {instead} shows N significant digits.",
+        )
 
 
 def console(stream):

@@ -24,10 +24,12 @@ def _long_fraction(value, precision: int | None) -> str:
 
 
 def fmt(value, precision: int | None = None, exact: bool = False) -> str:
-    """A number as people read it: 3 not 3.0, otherwise the shortest repr that round-trips.
+    """A number as people read it: 3 not 3.0, otherwise the shortest repr that round-trips;
+    0 for a negative zero.
 
-    With `precision`, that many significant digits. A Fraction prints as p/q;
-    with `exact` (the --exact views), a float is marked ≈ as not exact.
+    With `precision`, N significant digits, the zeros among them kept (-0.590, not
+    -0.59); a whole number of at most N digits stays whole (3, not 3.00). A Fraction
+    prints as p/q; with `exact` (the --exact views), a float is marked ≈ as not exact.
     """
     if isinstance(value, np.ndarray) and value.ndim:
         return array(value, precision, width=None)
@@ -41,10 +43,13 @@ def fmt(value, precision: int | None = None, exact: bool = False) -> str:
         return "nan"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
+    if x == 0:
+        return "0"  # -0 too: for people, a negative zero is zero
+    if x.is_integer() and abs(x) < (1e16 if precision is None else 10.0**precision):
+        return str(int(x))  # whole, and exact
     if precision is not None:
-        return f"{x:.{precision}g}"
-    if x.is_integer() and abs(x) < 1e16:
-        return "-0" if x == 0 and math.copysign(1.0, x) < 0 else str(int(x))
+        # N significant digits, the zeros among them kept: -0.590, 2.50, 1.23e+05.
+        return f"{x:#.{precision}g}".replace(".e", "e").rstrip(".")
     return repr(x)
 
 
