@@ -118,9 +118,18 @@ def program_arguments(command):
 
 
 def view_options(command):
-    """How numbers and symbols are written, and where the output goes."""
+    """How numbers and symbols are written, how wide the text is, and where it goes."""
+    from .streams import MAX_WIDTH, MIN_WIDTH
+
     command = click.option(
         "-o", "--output", metavar="FILE", help="Write to FILE (replaced whole, never half-written)."
+    )(command)
+    command = click.option(
+        "--width",
+        type=click.IntRange(MIN_WIDTH, MAX_WIDTH),
+        metavar="N",
+        help="Lay the text out for N columns (default: $COLUMNS, else the terminal's "
+        "width, else 80).",
     )(command)
     command = click.option(
         "--ascii", "ascii_only", is_flag=True, help="Plain ASCII: d for ∂, * for ·."

@@ -84,6 +84,7 @@ def eval_command(
     precision,
     ascii_only,
     output,
+    width,
 ):
     """Evaluate EXPR and every partial derivative of it, at the values given.
 
@@ -121,7 +122,9 @@ def eval_command(
                 "Give one of them as a file: -f FILE or --batch FILE.",
             )
         names = [name.strip() for names in keep for name in names.split(",") if name.strip()]
-        return batch_command(program, batch, as_json, skip_bad_rows, kink, strict, output, names)
+        return batch_command(
+            program, batch, as_json, skip_bad_rows, kink, strict, output, names, width
+        )
     if skip_bad_rows or keep:
         option = "--skip-bad-rows" if skip_bad_rows else "--keep"
         raise UsageError(f"{option} goes with --batch FILE: only a batch has rows")
@@ -140,7 +143,7 @@ def eval_command(
 
         checked = check(result) if result.jacobian is None else None
         result.notices.extend(unchecked(result, checked))
-    warn(result.notices)
+    warn(result.notices, width)
     with open_output(output) as stream:
         if as_json:
             from .render.jsonout import write
@@ -151,13 +154,19 @@ def eval_command(
             from .render.table import checks, kinks, table
 
             notation = notation_for(stream, ascii_only)
-            out = console(stream)
-            show(stream, table(result, all_nodes, precision, notation), out, notation.ascii)
+            out = console(stream, width)
+            show(
+                stream,
+                table(result, all_nodes, precision, notation, out.width),
+                out,
+                notation.ascii,
+            )
             found = kinks(result, notation)
             if found is not None:
                 show(stream, found, out, notation.ascii)
             if checked is not None:
-                show(stream, checks(checked, result, notation, precision), out, notation.ascii)
+                grid = checks(checked, result, notation, precision, out.width)
+                show(stream, grid, out, notation.ascii)
     disagree = [row.input for row in checked or () if row.status == "disagree"]
     if disagree:
         message = f"--check: reverse mode and finite differences disagree for {', '.join(disagree)}"
@@ -165,10 +174,10 @@ def eval_command(
             raise EvaluationError(message, "See the table of the check above.")
         from .diagnose import Notice
 
-        warn([Notice("check", message)])
+        warn([Notice("check", message)], width)
 
 
-def batch_command(program, batch, as_json, skip_bad, kink, strict, output, keep):
+def batch_command(program, batch, as_json, skip_bad, kink, strict, output, keep, width=None):
     from . import batch as batches
     from .parse import parse
     from .streams import open_output
@@ -179,7 +188,7 @@ def batch_command(program, batch, as_json, skip_bad, kink, strict, output, keep)
         summary = batches.run(
             graph, batch, stream, as_json, values, skip_bad, kink, strict, advance, keep
         )
-    warn(summary.notices())
+    warn(summary.notices(), width)
 
 
 def progress_bar(path: str):
@@ -227,7 +236,7 @@ def progress_bar(path: str):
 )
 @evaluation_options
 @view_options
-def graph_command(program, form, depth, exact, strict, kink, precision, ascii_only, output):
+def graph_command(program, form, depth, exact, strict, kink, precision, ascii_only, output, width):
     """Draw the graph of EXPR: the output at the root, the inputs at the leaves.
 
     With values for the inputs, every node shows its value and its adjoint
@@ -250,13 +259,13 @@ def graph_command(program, form, depth, exact, strict, kink, precision, ascii_on
     graph = parse(source, bound=values)
     result = to_draw(graph, values, strict=strict, kink=kink, exact=exact)
     if result is not None:
-        warn(result.notices)
+        warn(result.notices, width)
     with open_output(output) as stream:
         notation = notation_for(stream, ascii_only)
         if form == "tree":
             from .render.tree import depth_for, tree
 
-            out = console(stream)
+            out = console(stream, width)
             limit = depth or depth_for(out.width)
             show(stream, tree(graph, result, notation, precision, limit), out, notation.ascii)
             if result is not None:
@@ -282,7 +291,7 @@ def graph_command(program, form, depth, exact, strict, kink, precision, ascii_on
 @click.option("--json", "as_json", is_flag=True, help="Write the steps as JSON.")
 @evaluation_options
 @view_options
-def explain_command(program, as_json, exact, strict, kink, precision, ascii_only, output):
+def explain_command(program, as_json, exact, strict, kink, precision, ascii_only, output, width):
     """Write out both passes over EXPR, step by step, with the numbers filled in.
 
     The forward pass computes each node from its inputs; the backward pass
@@ -300,7 +309,7 @@ def explain_command(program, as_json, exact, strict, kink, precision, ascii_only
     if as_json:
         no_precision(precision, "--json", "the steps as text")
     result = run(*program.load(exact), strict=strict, kink=kink, exact=exact)
-    warn(result.notices)
+    warn(result.notices, width)
     with open_output(output) as stream:
         notation = notation_for(stream, ascii_only)
         steps = explain(result, notation, precision)
@@ -311,7 +320,9 @@ def explain_command(program, as_json, exact, strict, kink, precision, ascii_only
             return
         from .render.explain import text
 
-        show(stream, text(steps, result, notation, precision), ascii_only=notation.ascii)
+        show(
+            stream, text(steps, result, notation, precision), console(stream, width), notation.ascii
+        )
 
 
 def no_precision(precision, json: str, instead: str) -> None:
@@ -323,10 +334,10 @@ def no_precision(precision, json: str, instead: str) -> None:
         )
 
 
-def console(stream):
+def console(stream, width=None):
     from .streams import console as make
 
-    return make(None if stream is sys.stdout else stream)
+    return make(None if stream is sys.stdout else stream, width=width)
 
 
 def show(stream, renderable, out=None, ascii_only=False) -> None:
@@ -334,21 +345,24 @@ def show(stream, renderable, out=None, ascii_only=False) -> None:
         from .render import AsciiOnly
 
         renderable = AsciiOnly(renderable)
-    (out or console(stream)).print(renderable)
+    # Not cropped: a line wider than the page (a wide table, a long number) runs past it.
+    (out or console(stream)).print(renderable, crop=False)
 
 
-def warn(notices) -> None:
+def warn(notices, width=None) -> None:
     if not notices:
         return
-    from rich.markup import escape
+    from rich.text import Text
 
     from .errors import paragraph
+    from .render.layout import Paragraph
     from .streams import console as make
 
-    err = make(stderr=True)
+    err = make(stderr=True, width=width)
+    wrap = err.is_terminal  # between words at its width; to a file, a warning a line
     for notice in notices:
-        text = escape(paragraph(notice.message))
-        err.print(f"[yellow]warning:[/] {text}", soft_wrap=True, emoji=False)
+        line = Text.assemble(("warning:", "yellow"), " ", paragraph(notice.message))
+        err.print(Paragraph(line, hang=9) if wrap else line, soft_wrap=not wrap, crop=False)
 
 
 def ctx_name(error: click.UsageError) -> str:

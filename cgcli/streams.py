@@ -375,11 +375,33 @@ def stopping_on_signals():
 # ------------------------------------------------------------------ consoles
 
 
-def console(file=None, stderr: bool = False):
-    """A Rich console that decides colour itself: none on a pipe, none under NO_COLOR."""
+MIN_WIDTH, MAX_WIDTH = 20, 1000  # the widths cg lays text out for
+
+
+def columns(stream) -> int:
+    """The width to lay out text for: COLUMNS when it is a positive whole number, else
+    the width of the terminal `stream` writes to, else 80; kept within MIN_WIDTH and
+    MAX_WIDTH. No value of COLUMNS can make the output empty (Rich takes 0 as given)."""
+    setting = os.environ.get("COLUMNS", "").strip().lstrip("0")
+    if setting.isascii() and setting.isdigit():  # not 0, not negative, not "80px"
+        return min(max(int(setting[:5]), MIN_WIDTH), MAX_WIDTH)  # [:5]: no 5000-digit int
+    try:
+        width = os.get_terminal_size(stream.fileno()).columns if stream.isatty() else 0
+    except (AttributeError, ValueError, OSError):
+        width = 0
+    return min(max(width, MIN_WIDTH), MAX_WIDTH) if width > 0 else 80
+
+
+def console(file=None, stderr: bool = False, width: int | None = None):
+    """A Rich console that decides colour itself: none on a pipe, none under NO_COLOR;
+    `width` columns wide (by default as columns() says)."""
     from rich.console import Console
 
-    return Console(file=file, stderr=stderr, highlight=False)
+    stream = file or (sys.stderr if stderr else sys.stdout)
+    # Both given, so that Rich reads neither COLUMNS nor LINES (it takes COLUMNS=0 as
+    # given, and a 5000-digit value raises); cg's output does not depend on the height.
+    size = {"width": width or columns(stream), "height": 25}
+    return Console(file=file, stderr=stderr, highlight=False, **size)
 
 
 def speaks_unicode(stream) -> bool:

@@ -110,7 +110,7 @@ def test_explain_ascii_is_ascii(cg):
 
 
 def test_local_partials_show_formula_then_numbers(cg):
-    run = cg("explain", "sin(x)*x", "x=0.5", env=ENV)
+    run = cg("explain", "sin(x)*x", "x=0.5", env={**ENV, "COLUMNS": "200"})  # one line a step
     lines = run.stdout.splitlines()
     assert "      ∂y/∂x = ∂sin(x)/∂x = cos(x) = cos(0.5) = 0.8775825618903728" in lines
     assert "  ∂z/∂y = ∂(y · x)/∂y = x = 0.5" in lines

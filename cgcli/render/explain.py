@@ -6,6 +6,7 @@ from rich.console import Group
 from rich.text import Text
 
 from . import fmt
+from .layout import Paragraph
 from .table import kinks
 
 
@@ -60,4 +61,7 @@ def text(explanation: dict, result, notation, precision=None) -> Group:
     found = kinks(result, notation)
     if found is not None:
         lines += [Text(""), found]
-    return Group(*lines)
+    # Each line wraps at the width, its continuations under its first '='.
+    return Group(
+        *(Paragraph(line, formula=True) if isinstance(line, Text) else line for line in lines)
+    )
