@@ -10,6 +10,9 @@ W2 wide: sum over i of sin(x_i)*x_{i+1} + exp(-x_i^2)/(1+x_i^2), n = 100, 1,000,
    end with the program in a file (-f) and the values in a file (--values).
 W3 deep: sin(sin(...x...)) and ((x*x+1)*x+1)..., D = 10^3 .. 10^6, from a file, x =
    0.5: seconds and peak memory of a fresh process, and at D = 10^5 beside Lark.
+W5 deep tree: `cg graph` of sin(sin(...x...)), D = 10^5, drawn 500 levels deep
+   (--depth 500) and as deep as COLUMNS=1000000 allows, beside `cg eval --json` of
+   the same file (the linear case): a tree costs its lines, never depth squared.
 W4 batch: benchmarks/batch.py's comparison with hand-written numpy, one thread; and
    `cg eval --batch` on 10^5 and 10^6 CSV rows, in and out: rows a second, peak memory.
 
@@ -57,7 +60,7 @@ def best(fn, repeat: int) -> float:
     return min(times)
 
 
-def process(args: list[str], runs: int = 1) -> tuple[float, float]:
+def process(args: list[str], runs: int = 1, env: dict | None = None) -> tuple[float, float]:
     """Median seconds and peak MiB of a fresh process."""
     code = (
         "import resource, runpy, sys\nsys.argv = sys.argv[1:]\ntry:\n"
@@ -69,7 +72,12 @@ def process(args: list[str], runs: int = 1) -> tuple[float, float]:
     times, peaks = [], []
     for _ in range(runs):
         start = time.perf_counter()
-        run = subprocess.run([PYTHON, "-c", code, *args], capture_output=True, text=True)
+        run = subprocess.run(
+            [PYTHON, "-c", code, *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **(env or {})},
+        )
         times.append(time.perf_counter() - start)
         if run.returncode not in (0,):
             raise SystemExit(f"{args[:3]} failed: {run.stderr[-400:]}")
@@ -217,6 +225,22 @@ def deep_rows(depths: list[int], folder: str) -> list[tuple]:
     return rows
 
 
+def tree_rows(folder: str) -> list[tuple]:
+    path = os.path.join(folder, "tree.cg")
+    with open(path, "w") as handle:
+        handle.write(deep("sin", 100_000))
+    out = ["-o", os.path.join(folder, "out.txt")]
+    linear, _ = process(["cgcli", "eval", "-f", path, "x=0.5", "--json", *out])
+    rows = [("W5", "sin D = 10^5: cg eval --json, a process (the linear case)", linear, 1.0, "")]
+    for label, args, env in (
+        ("cg graph --depth 500", ["--depth", "500"], None),
+        ("cg graph at COLUMNS=1000000", [], {"COLUMNS": "1000000"}),
+    ):
+        seconds, _ = process(["cgcli", "graph", "-f", path, "x=0.5", *args, *out], env=env)
+        rows.append(("W5", f"sin D = 10^5: {label}", seconds, seconds / linear, "<= 1.5"))
+    return rows
+
+
 def batch_rows(points: int, repeat: int) -> list[tuple]:
     sys.path.insert(0, HERE)
     import numpy as np
@@ -263,6 +287,7 @@ def main():
         rows += deep_rows(
             [1_000, 10_000, 100_000] if quick else [1_000, 10_000, 100_000, 1_000_000], folder
         )
+        rows += tree_rows(folder)
         rows += batch_rows(1_000_000, 3 if quick else 7)
     print(f"{'':4}{'workload':62}{'seconds':>10}{'ratio':>8}  target")
     for tag, label, seconds, ratio, target in rows:

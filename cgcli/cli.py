@@ -251,10 +251,17 @@ def graph_command(program, form, depth, exact, strict, kink, precision, ascii_on
     """
     from .drawing import to_draw
     from .parse import parse
+    from .render.tree import MAX_DEPTH
     from .streams import open_output
 
     if form == "json":
         no_precision(precision, "--format json", "the tree (or DOT, Mermaid)")
+    if depth is not None and depth > MAX_DEPTH and form == "tree":
+        raise UsageError(
+            f"--depth {depth} is deeper than cg draws a tree: at most {MAX_DEPTH} levels, "
+            f"whose guides alone are {MAX_DEPTH * 4} columns wide",
+            "--format dot, mermaid or json draw a graph of any depth.",
+        )
     source, values = program.load(exact)
     graph = parse(source, bound=values)
     result = to_draw(graph, values, strict=strict, kink=kink, exact=exact)

@@ -176,6 +176,18 @@ def test_the_kinks_list_wraps_between_words(cg, width):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("program", [NEURON, VECTOR, MATRIX, LONG_SUM], ids=str)
+def test_the_tree_keeps_every_number_and_name_whole(cg, program, width):
+    text = at(width, "graph", *program, "--depth", "8")
+    doc = cg("graph", *program, "--format", "json").json()
+    numbers = [v for n in doc["nodes"] for v in flat([n["value"], n["adjoint"]])]
+    assert_whole(numbers, [n["name"] for n in doc["nodes"]], text)
+    for line in text.splitlines():  # a continuation sits under its guide, indented
+        if not re.match(r"[\u2502 ]*(\u251c\u2500\u2500 |\u2514\u2500\u2500 )", line):
+            assert line == text.splitlines()[0] or line.startswith(("\u2502   ", "    ")), text
+
+
+@pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("program", [NEURON, VECTOR, LONG_SUM], ids=str)
 def test_explain_keeps_every_number_whole_and_indents_continuations(cg, program, width):
     text = at(width, "explain", *program)
@@ -282,3 +294,27 @@ def test_width_is_a_number_of_columns_within_bounds(cg):
     for command in ("eval", "graph", "explain"):
         run = cg(command, "x", "x=1", "--width", "20")
         assert run.code == 0 and run.stdout, run
+
+
+def test_deep_graphs_stop_at_the_width_and_say_so(cg, tmp_path):
+    program = tmp_path / "deep.cg"
+    program.write_text("sin(" * 100_000 + "x" + ")" * 100_000)
+    # The depth follows the width, at most 1000 columns, which leave room for a label
+    # of 32 after (1000 - 32) // 4 = 242 levels of 4: the root, 242 levels and a note.
+    run = cg("graph", "-f", str(program), env={**ENV, "COLUMNS": "1000000"})
+    lines = run.stdout.splitlines()
+    assert run.code == 0 and len(lines) == 1 + 242 + 1
+    assert lines[-1] == " " * 4 * 242 + "\u2514\u2500\u2500 ... more below (--depth)"
+    # An explicit depth is honoured past the width: 300 levels at 80 columns. The root is
+    # the 100,000th sin, t99998 (x is the first node); the 300th level below it is t99698.
+    run = cg("graph", "-f", str(program), "--depth", "300", env={**ENV, "COLUMNS": "80"})
+    lines = run.stdout.splitlines()
+    assert len(lines) == 1 + 300 + 1 and lines[-1].endswith(
+        "\u2514\u2500\u2500 ... more below (--depth)"
+    )
+    assert lines[0] == "t99998 = sin(t99997)"
+    assert lines[-2] == " " * 4 * 299 + "\u2514\u2500\u2500 t99698 = sin(t99697)"
+    # A depth past what a tree can draw is refused, not cut short.
+    run = cg("graph", "-f", str(program), "--depth", "100000")
+    assert run.code == 2 and "--depth 100000" in run.stderr and "--format dot" in run.stderr
+    assert run.stdout == ""
