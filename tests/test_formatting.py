@@ -1,5 +1,6 @@
-"""Numbers as people read them: a negative zero is 0, --precision N shows N significant
-digits (JSON refuses it: it writes every number in full)."""
+"""Numbers as people read them, and program text echoed safely: a negative zero is 0,
+--precision N shows N significant digits (JSON refuses it: it writes every number in
+full), and a control character in a comment reaches no terminal."""
 
 from __future__ import annotations
 
@@ -78,3 +79,13 @@ def test_precision_with_json_is_refused(cg, args):
     run = cg(*args, "x*2", "x=1", "--precision", "3")
     assert run.code == 2 and run.stdout == ""
     assert "writes every number in full, so it does not take --precision" in run.stderr
+
+
+@pytest.mark.parametrize("view", [*VIEWS, ("eval", "--json"), ("graph", "--format", "json")])
+def test_control_characters_in_a_comment_reach_no_terminal(cg, view):
+    program = "x*2 # \x1b[2J\x1b[31mred\x07"
+    run = cg(*view, program, "x=1", env=ENV)
+    assert run.code == 0, run.stderr
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", run.stdout), repr(run.stdout)
+    if view == ("eval",):  # the title shows the comment, its escapes spelled out
+        assert run.stdout.splitlines()[0] == r"y = x*2 # \x1b[2J\x1b[31mred\x07"

@@ -72,6 +72,15 @@ def array(value, precision: int | None = None, width: int | None = 60) -> str:
     return " ".join(text.split()) if width is None else text
 
 
+def printable(text: str) -> str:
+    """Text a user wrote (a comment in the program), safe to print: a control character
+    (ESC, a bidi override) shows as its escape, \\x1b, instead of acting on the terminal."""
+    if text.isprintable():
+        return text
+    # repr escapes exactly the characters that are not printable: \x1b, \t, \u202e.
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 class Notation:
     """The symbols a view writes: Unicode by default, plain ASCII with --ascii."""
 

@@ -12,7 +12,7 @@ from ..graph import CONST, INPUT
 from ..shapes import show as show_shape
 from ..streams import MAX_WIDTH
 from ..values import is_fraction, to_float
-from . import Notation, array, fmt
+from . import Notation, array, fmt, printable
 from .layout import FORMULA, Paragraph, Scroll, lines
 
 TITLE_WIDTH = 60
@@ -243,10 +243,12 @@ def natural(renderable) -> int:
 
 
 def _title(source: str, name: str) -> Paragraph | None:
-    """The program above the table when it is one short line: `f = (a+b)*(b-c)`."""
+    """The program above the table when it is one short line: `f = (a+b)*(b-c)`, its
+    control characters shown as escapes (a comment may hold any)."""
     source = source.strip()
     if len(source) > TITLE_WIDTH or "\n" in source:
         return None
+    source = printable(source)
     if "=" not in source and ";" not in source:
         source = f"{name} = {source}"
     return Paragraph(Text(source), formula=True)
