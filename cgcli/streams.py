@@ -380,16 +380,21 @@ MIN_WIDTH, MAX_WIDTH = 20, 1000  # the widths cg lays text out for
 
 def columns(stream) -> int:
     """The width to lay out text for: COLUMNS when it is a positive whole number, else
-    the width of the terminal `stream` writes to, else 80; kept within MIN_WIDTH and
-    MAX_WIDTH. No value of COLUMNS can make the output empty (Rich takes 0 as given)."""
+    the width of the terminal `stream` writes to, else (output to a pipe or a file,
+    `cg ... | less`) of the terminal standard error shows, else 80; kept within
+    MIN_WIDTH and MAX_WIDTH. No value of COLUMNS can make the output empty (Rich takes
+    COLUMNS=0 as given)."""
     setting = os.environ.get("COLUMNS", "").strip().lstrip("0")
     if setting.isascii() and setting.isdigit():  # not 0, not negative, not "80px"
         return min(max(int(setting[:5]), MIN_WIDTH), MAX_WIDTH)  # [:5]: no 5000-digit int
-    try:
-        width = os.get_terminal_size(stream.fileno()).columns if stream.isatty() else 0
-    except (AttributeError, ValueError, OSError):
-        width = 0
-    return min(max(width, MIN_WIDTH), MAX_WIDTH) if width > 0 else 80
+    for shown in (stream, sys.stderr):
+        try:
+            width = os.get_terminal_size(shown.fileno()).columns if shown.isatty() else 0
+        except (AttributeError, ValueError, OSError):
+            width = 0
+        if width > 0:
+            return min(max(width, MIN_WIDTH), MAX_WIDTH)
+    return 80
 
 
 def console(file=None, stderr: bool = False, width: int | None = None):

@@ -220,9 +220,9 @@ def test_explain_continues_a_long_sum_under_its_first_equals_sign():
     assert float(last.split()[-1]) == pytest.approx(0.7 + 1.1 + 2.3 + 1 / 0.7 + math.cos(0.3))
 
 
-@pytest.mark.parametrize("width", (40, 60))
-def test_warnings_on_a_terminal_wrap_between_words(width):
-    # A terminal on standard error: a pseudo-terminal of `width` columns.
+def on_terminal(args, width: int) -> tuple[str, str]:
+    """cg's standard output (a pipe) and what a terminal of `width` columns on its
+    standard error shows (a pseudo-terminal), colours taken out."""
     import fcntl
     import pty
     import struct
@@ -231,7 +231,6 @@ def test_warnings_on_a_terminal_wrap_between_words(width):
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, width, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR")}
-    args = ["eval", "log(first_factor*second_factor)", "first_factor=0", "second_factor=0.1"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "cgcli", *args], stdout=subprocess.PIPE, stderr=slave, env=env
     )
@@ -245,9 +244,16 @@ def test_warnings_on_a_terminal_wrap_between_words(width):
         if not chunk:
             break
         chunks.append(chunk)
-    proc.communicate(timeout=60)
+    stdout, _ = proc.communicate(timeout=60)
     os.close(master)
     shown = re.sub(r"\x1b\[[0-9;]*m", "", b"".join(chunks).decode()).replace("\r", "")
+    return stdout.decode(), shown
+
+
+@pytest.mark.parametrize("width", (40, 60))
+def test_warnings_on_a_terminal_wrap_between_words(width):
+    args = ["eval", "log(first_factor*second_factor)", "first_factor=0", "second_factor=0.1"]
+    _, shown = on_terminal(args, width)
     assert shown.count("warning:") == 2
     assert max(len(line) for line in shown.splitlines()) <= width, shown
     # The same words as the one-line warnings written to a pipe: nothing was split.
@@ -256,6 +262,13 @@ def test_warnings_on_a_terminal_wrap_between_words(width):
     piped = run_cg(*args, env=ENV).stderr
     assert len(piped.splitlines()) == 2
     assert shown.split() == piped.split()
+
+
+def test_output_to_a_pipe_is_laid_out_for_the_terminal_it_is_read_in():
+    # cg explain ... | less, in a terminal of 60 columns: the lines fit the 60.
+    text, _ = on_terminal(["explain", *LONG_SUM], 60)
+    assert max(len(line) for line in text.splitlines()) <= 60
+    assert text == at(60, "explain", *LONG_SUM)
 
 
 @pytest.mark.parametrize("columns", ["0", "-5", "abc", "", "12.5", "1000000", "9" * 5000, "5"])
