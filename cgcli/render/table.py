@@ -81,7 +81,9 @@ def table(
 
     # Every cell is laid out already: the table's width is its widest lines' sum.
     full = 1 + sum(BORDERS + widest(column) for column in columns)
-    grid = Table(box=box.ASCII if notation.ascii else box.ROUNDED)
+    edges = full <= width  # too wide with its outer edges: drawn without, 4 columns fewer
+    grid = Table(box=box.ASCII if notation.ascii else box.ROUNDED, show_edge=edges, pad_edge=edges)
+    full -= 0 if edges else 4
     justify = "left" if arrays else "right"  # numpy's layout reads from the left
     for k, (head, _) in enumerate(columns):
         numbers = k >= len(columns) - 2
