@@ -120,6 +120,7 @@ def test_the_table_keeps_every_number_and_name_whole(cg, program, width, all_nod
         numbers += [v for n in shown for v in (n["exact_value"], n["exact_adjoint"]) if v]
     assert_whole(numbers, [n["name"] for n in shown], text)
     assert_no_cell_folded(text)
+    assert not [line for line in text.splitlines() if line.endswith(" ")]  # nothing to wrap
     rows = sum(1 for cells in table_lines(text) if cells[0].strip())
     assert rows == len(shown) + 1  # the heading, then a row a node: no name was folded
 

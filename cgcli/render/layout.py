@@ -121,8 +121,20 @@ class Scroll:
         self.natural = natural
 
     def __rich_console__(self, console, options):
+        from rich.segment import Segment
+
         width = max(options.max_width, self.__rich_measure__(console, options).maximum)
-        yield from console.render(self.renderable, options.update_width(width))
+        options = options.update_width(width)
+        # Without the blanks that pad a line's last cell: a terminal narrower than the
+        # table then wraps only what it must.
+        for line in console.render_lines(self.renderable, options, pad=False):
+            while line and not line[-1].text.rstrip(" ") and not line[-1].control:
+                line.pop()
+            if line:
+                text, style, control = line[-1]
+                line[-1] = Segment(text.rstrip(" "), style, control)
+            yield from line
+            yield Segment.line()
 
     def __rich_measure__(self, console, options):
         if self.natural is not None:
