@@ -387,9 +387,9 @@ def columns(stream) -> int:
     setting = os.environ.get("COLUMNS", "").strip().lstrip("0")
     if setting.isascii() and setting.isdigit():  # not 0, not negative, not "80px"
         return min(max(int(setting[:5]), MIN_WIDTH), MAX_WIDTH)  # [:5]: no 5000-digit int
-    for shown in (stream, sys.stderr):
+    for terminal in (stream, sys.stderr):
         try:
-            width = os.get_terminal_size(shown.fileno()).columns if shown.isatty() else 0
+            width = os.get_terminal_size(terminal.fileno()).columns if terminal.isatty() else 0
         except (AttributeError, ValueError, OSError):
             width = 0
         if width > 0:

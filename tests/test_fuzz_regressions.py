@@ -83,14 +83,6 @@ ZERO_COLUMNS = {"COLUMNS": "0"}
 
 # The crashes not fixed yet: strict xfails until their fix lands.
 OPEN = {
-    "columns-0-eval",
-    "columns-0-explain",
-    "columns-0-graph-o-file",
-    "columns-0-eval-error",
-    "columns-0-explain-error",
-    "columns-0-graph-error",
-    "columns-0-strict",
-    "escape-in-comment-title",
     "empty-npy-binding",
     "npy-shape-past-int64",
     "jsonl-program-without-inputs",
