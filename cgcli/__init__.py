@@ -21,6 +21,7 @@ def run(
     kink: str = "subgradient",
     exact: bool = False,
     jacobian: bool = False,
+    max_memory: int | str | None = "1G",
 ):
     """Parse `source`, then compute its value and every partial derivative at `values`.
 
@@ -28,14 +29,19 @@ def run(
     what to do where an op is not differentiable ("subgradient": the README's
     conventions, "nan", or "error"); with `exact`, values are Fractions wherever
     every op on the way is rational. Values may be numpy arrays; an output that is
-    an array needs `jacobian`.
+    an array needs `jacobian`. Every value is taken as a float64 (a Fraction with
+    `exact`); one that is not a number is a TypeError. `max_memory` (bytes, or a
+    size such as "512M" or "4G"; None for no limit) is the memory budget: arrays
+    that would not fit it are refused before they are computed.
     """
     import gc
 
+    from .budget import parse_size
     from .evaluate import evaluate
     from .parse import parse
 
-    values = _checked(values or {})
+    budget = None if max_memory is None else parse_size(max_memory)
+    values = _checked(values if values is not None else {}, exact)
     # A program makes a node object per operation and none of them form cycles:
     # the cyclic collector would only rescan them, over and over, as they pile up
     # (a tenth of the time at 10,000 terms, and the growth above linear).
@@ -43,24 +49,123 @@ def run(
     gc.disable()
     try:
         graph = parse(source, bound=values)
-        return evaluate(graph, values, strict=strict, kink=kink, exact=exact, jacobian=jacobian)
+        return evaluate(
+            graph,
+            values,
+            strict=strict,
+            kink=kink,
+            exact=exact,
+            jacobian=jacobian,
+            max_memory=budget,
+        )
     finally:
         if collecting:
             gc.enable()
 
 
-def _checked(values: Mapping) -> dict:
-    """The values, each a number or an array of numbers (a list becomes an array)."""
+def _checked(values: Mapping, exact: bool = False) -> dict:
+    """The values as cg computes with them: float64 numbers and arrays (Fractions
+    with `exact`), so that no integer arithmetic wraps around and no mask is lost;
+    a TypeError for anything that is not a number, a ValueError for a number too
+    large for a float64."""
+    if not isinstance(values, Mapping):
+        raise TypeError(f"values must map names to numbers, not be a {type(values).__name__}")
+    checked = {}
+    for name, value in values.items():
+        if not isinstance(name, str):
+            raise TypeError(f"the names of values are strings, not {_shown(name)}")
+        checked[name] = _value(name, value, exact)
+    return checked
+
+
+def _value(name: str, value, exact: bool):
+    import numpy as np
+
+    if isinstance(value, np.ma.MaskedArray):
+        raise TypeError(
+            f"the value of {name} is a masked array, and cg computes with every element: "
+            f"pass {name}.filled(...) or {name}.compressed() instead"
+        )
+    if isinstance(value, list | tuple) or (isinstance(value, np.ndarray) and value.ndim):
+        return _array(name, value)
+    if isinstance(value, np.ndarray):  # 0-d: a number
+        value = _array(name, value)[()]
+    if not _is_number(value):
+        raise TypeError(f"the value of {name} is {_shown(value)}, not a number or an array")
+    if exact and not isinstance(value, float):
+        from fractions import Fraction
+
+        try:
+            return Fraction(int(value) if isinstance(value, np.integer) else value)
+        except (ValueError, OverflowError):  # a Decimal that is not finite
+            pass
+    try:
+        number = np.float64(float(value))
+    except OverflowError:
+        number = np.float64(np.inf)
+    if not np.isfinite(number) and _finite(value):
+        raise ValueError(f"the value of {name} is too large for a float64")
+    return number
+
+
+def _array(name: str, value):
+    """An array of float64 from an array, or nested lists, of real numbers."""
+    import numpy as np
+
+    try:
+        numeric = isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
+        items = value if numeric else np.array(value, dtype=object)
+    except ValueError as err:  # more dimensions than numpy takes
+        raise ValueError(f"the value of {name} is not an array numpy can hold: {err}") from None
+    if not numeric:
+        for item in items.flat:
+            if not _is_number(item):
+                what = (
+                    "rows of different lengths"
+                    if isinstance(item, list | tuple | np.ndarray)
+                    else _shown(item)
+                )
+                raise TypeError(f"the value of {name} holds {what}, not only numbers")
+    too_large = ValueError(f"the value of {name} holds a number too large for a float64")
+    try:
+        with np.errstate(over="ignore"):
+            array = np.asarray(items, dtype=np.float64)
+    except OverflowError:  # a Python integer past float64's range
+        raise too_large from None
+    if not np.isfinite(array).all():
+        finite = np.isfinite(items).all() if numeric else all(_finite(v) for v in items.flat)
+        if finite:
+            raise too_large
+    return array
+
+
+def _is_number(value) -> bool:
+    """A real number: not a bool, a complex number, a string or None."""
     import numbers
+    from decimal import Decimal
 
     import numpy as np
 
-    checked = {}
-    for name, value in values.items():
-        if isinstance(value, list | tuple):
-            value = np.asarray(value, dtype=np.float64)
-        ok = isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
-        if not ok and (not isinstance(value, numbers.Real) or isinstance(value, bool)):
-            raise TypeError(f"the value of {name} is {value!r}, not a number or an array")
-        checked[name] = value
-    return checked
+    if isinstance(value, bool | np.bool_):
+        return False
+    return isinstance(value, numbers.Real | Decimal)
+
+
+def _finite(value) -> bool:
+    """Whether a number is finite where it stands (an int or a Fraction always is)."""
+    from decimal import Decimal
+
+    import numpy as np
+
+    if isinstance(value, Decimal):
+        return value.is_finite()
+    if isinstance(value, float | np.floating):
+        return bool(np.isfinite(value))
+    return True
+
+
+def _shown(value) -> str:
+    """A value as a TypeError names it: its repr, bounded, with control characters escaped."""
+    from .errors import shown
+
+    return shown(repr(value), 60)

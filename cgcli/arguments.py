@@ -64,8 +64,9 @@ class Program:
         self.path = path
         self.values_file = values_file
 
-    def load(self, exact: bool = False) -> tuple[str, dict]:
-        """The program text and the values bound to its variables."""
+    def load(self, exact: bool = False, max_memory: int | None = None) -> tuple[str, dict]:
+        """The program text and the values bound to its variables (arrays read from
+        files within the memory budget `max_memory`)."""
         from .bindings import parse_bindings, read_values
         from .streams import read_source
 
@@ -88,8 +89,8 @@ class Program:
         else:
             source = expression
         if self.values_file is not None:
-            bindings = read_values(self.values_file) + bindings
-        return source, parse_bindings(bindings, exact)
+            bindings = read_values(self.values_file, max_memory) + bindings
+        return source, parse_bindings(bindings, exact, max_memory)
 
 
 def program_arguments(command):
@@ -142,8 +143,34 @@ def view_options(command):
     )(command)
 
 
+class Size(click.ParamType):
+    """A number of bytes, written as 512M, 4G, 1.5G or 1000000."""
+
+    name = "size"
+
+    def convert(self, value, param, ctx):
+        from .budget import parse_size
+
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_size(value)
+        except ValueError as err:
+            self.fail(str(err), param, ctx)
+
+
 def evaluation_options(command):
-    """How values are computed: exactly or in float64, and what happens at kinks."""
+    """How values are computed: exactly or in float64, what happens at kinks, and how
+    much memory the arrays may take."""
+    command = click.option(
+        "--max-memory",
+        type=Size(),
+        default="1G",
+        show_default=True,
+        metavar="SIZE",
+        help="Refuse arrays (values, derivatives, a Jacobian, a file) that would take more "
+        "memory than SIZE, as in 512M or 4G.",
+    )(command)
     command = click.option(
         "--kink",
         type=click.Choice(["subgradient", "nan", "error"]),

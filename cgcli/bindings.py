@@ -1,62 +1,78 @@
-"""Command-line bindings `name=value`: checked strictly, so a value is never guessed."""
+"""Command-line bindings `name=value`: checked strictly, so a value is never guessed.
+
+Files of values are read within bounds that do not depend on their size: a text
+file (.csv, .json, --values) up to 1/32 of the memory budget (32 MiB by default,
+as a parsed number may take 32 times its text), a .npy file up to the budget
+itself, which its header says before anything else is read.
+"""
 
 from __future__ import annotations
 
 import re
 
-from .errors import UsageError
-from .ops import FUNCTIONS
+from .budget import DEFAULT, FLOAT, check_budget
+from .errors import UsageError, shown
+from .ops import EXACT_BITS, FUNCTIONS
 from .shapes import MAX_DIMENSIONS
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+TEXT_SHARE = 32  # a text file of values may take this many times its size in memory
 
 
-def parse_bindings(args: list[str], exact: bool = False) -> dict:
-    """Values by name: floats, or with `exact` Fractions (0.1 is 1/10, 1/3 is 1/3)."""
+def text_limit(budget: int | None) -> int:
+    """The largest text file of values cg reads: 32 MiB for the default budget."""
+    return (budget or DEFAULT) // TEXT_SHARE
+
+
+def parse_bindings(args: list, exact: bool = False, budget: int | None = None) -> dict:
+    """Values by name: floats, or with `exact` Fractions (0.1 is 1/10, 1/3 is 1/3).
+
+    An item of `args` is a `name=value` text, or (name, array, where) for an array
+    read_values has already read."""
+    import numpy as np
+
     values: dict = {}
     given: dict[str, str] = {}
+    spent = 0  # bytes of the arrays bound so far
     for arg in args:
-        name, value = parse_binding(arg, exact)
+        if isinstance(arg, tuple):  # an array from a --values file, read already
+            name, value, origin = arg
+            _check_name(name, origin)
+        else:
+            name, value = parse_binding(arg, exact, budget, spent)
+            origin = arg
         if name in values:
             raise UsageError(
-                f"'{name}' is bound twice: {given[name]} and {arg}", "Give each variable one value."
+                f"'{shown(name, 30)}' is bound twice: {shown(given[name], 60)} and "
+                f"{shown(origin, 60)}",
+                "Give each variable one value.",
             )
+        spent += value.nbytes if isinstance(value, np.ndarray) else 0
+        check_budget(spent, f"the arrays bound up to {shown(origin, 60)}", budget)
         values[name] = value
-        given[name] = arg
+        given[name] = origin
     return values
 
 
-def parse_binding(arg: str, exact: bool = False) -> tuple[str, float]:
+def parse_binding(
+    arg: str, exact: bool = False, budget: int | None = None, spent: int = 0
+) -> tuple[str, float]:
     if "=" not in arg:
         raise UsageError(
-            f"the binding '{arg}' is not of the form name=number",
+            f"the binding '{shown(arg, 60)}' is not of the form name=number",
             'Bindings follow the expression, as in: cg eval "x*y" x=2 y=3.',
         )
     name, _, text = arg.partition("=")
     name = name.strip()
-    if not NAME.match(name):
-        raise UsageError(
-            f"in the binding '{arg}', '{name}' is not a name",
-            "A name is letters, digits and _, not starting with a digit.",
-        )
-    if name in FUNCTIONS:
-        raise UsageError(
-            f"'{name}' is a function and cannot be given a value",
-            "Rename the variable in the expression.",
-        )
+    _check_name(name, f"the binding '{shown(arg, 60)}'")
     text = text.strip()
     if text.startswith("["):
         return name, parse_array(text, arg)
     if text.startswith("@"):
-        return name, read_array(text[1:], arg)
+        return name, read_array(text[1:], arg, budget, spent)
     if "/" in text:  # a fraction p/q of two decimals
-        top, _, bottom = text.partition("/")
-        parse_number(top, arg)
-        if parse_number(bottom, arg) == 0 and _exact(bottom, arg) == 0:
-            raise UsageError(f"in the binding '{arg}', the denominator is 0")
-        value = _exact(top, arg) / _exact(bottom, arg)
-        return name, value if exact else _float(value, arg)
+        return name, _fraction(text, arg, exact)
     number = parse_number(text, arg)
     if exact:
         return name, _exact(text, arg)
@@ -65,20 +81,56 @@ def parse_binding(arg: str, exact: bool = False) -> tuple[str, float]:
     return name, number
 
 
+def _check_name(name: str, where: str) -> None:
+    if not NAME.match(name):
+        raise UsageError(
+            f"in {where}, '{shown(name, 30)}' is not a name",
+            "A name is letters, digits and _, not starting with a digit.",
+        )
+    if name in FUNCTIONS:
+        raise UsageError(
+            f"'{name}' is a function and cannot be given a value",
+            "Rename the variable in the expression.",
+        )
+
+
 def underflows(text: str, value: float) -> bool:
     """Whether a decimal that is not 0 reads as the float64 0 (1e-400)."""
     return value == 0 and re.search(r"[1-9]", re.split(r"[eE]", text)[0]) is not None
 
 
-def too_small(what: str, arg: str, number: bool = True) -> UsageError:
-    """A value that is not 0 but would be read as 0: refused, as one too large is."""
+def too_small(what: str, arg: str, number: bool = True, where: str | None = None) -> UsageError:
+    """A value that is not 0 but would be read as 0: refused, as one too large is.
+    `where` begins the message (in the binding 'x=...', unless told)."""
+    where = where or f"in the binding '{shown(arg, 60)}'"
     return UsageError(
-        f"in the binding '{_clip(arg)}', {_clip(what, 30)} is too small for a float64: it "
-        "would be 0",
+        f"{where}, {shown(what, 30)} is too small for a float64: it would be 0",
         "The smallest positive float64 is about 4.9e-324 (2.2e-308 with all its digits). "
         "Write 0 for zero"
         + (", or compute with the value as written with --exact." if number else "."),
     )
+
+
+def _fraction(text: str, arg: str, exact: bool):
+    """p/q, exactly where it can be: the Fraction under --exact, else its nearest float."""
+    from .exact import exact_value
+
+    top, _, bottom = text.partition("/")
+    numerator, denominator = parse_number(top, arg), parse_number(bottom, arg)
+    p, q = exact_value(top), exact_value(bottom)
+    if q == 0 or (q is None and not re.search(r"[1-9]", re.split("[eE]", bottom)[0])):
+        raise UsageError(f"in the binding '{shown(arg, 60)}', the denominator is 0")
+    if p is not None and q is not None:
+        return p / q if exact else _float(p / q, arg)
+    if exact:
+        _exact(top if p is None else bottom, arg)  # says which has too many digits
+    if denominator == 0:
+        raise UsageError(
+            f"in the binding '{shown(arg, 60)}', the denominator {shown(bottom, 30)} is too "
+            "small for a float64: it would be 0",
+            "The smallest float64 is about 4.9e-324; write the value as one number.",
+        )
+    return _float(numerator / denominator, arg)
 
 
 def _exact(text: str, arg: str):
@@ -87,7 +139,8 @@ def _exact(text: str, arg: str):
     value = exact_value(text)
     if value is None:
         raise UsageError(
-            f"in the binding '{arg}', '{text}' has too many digits for exact arithmetic",
+            f"in the binding '{shown(arg, 60)}', '{shown(text, 30)}' has too many digits for "
+            f"exact arithmetic (its numbers would pass {EXACT_BITS} bits)",
             "Leave out --exact, or write the value more briefly.",
         )
     return value
@@ -99,7 +152,7 @@ def _float(value, arg: str) -> float:
     except OverflowError:
         result = float("inf")
     if result in (float("inf"), float("-inf")):
-        raise UsageError(f"in the binding '{_clip(arg)}', the value is too large for a float64")
+        raise UsageError(f"in the binding '{shown(arg, 60)}', the value is too large for a float64")
     if result == 0 and value != 0:
         raise too_small("the value", arg)
     return result
@@ -107,9 +160,9 @@ def _float(value, arg: str) -> float:
 
 def parse_number(text: str, arg: str) -> float:
     def bad(why, hint=None):
-        return UsageError(f"in the binding '{_clip(arg)}', {why}", hint)
+        return UsageError(f"in the binding '{shown(arg, 60)}', {why}", hint)
 
-    whole, text = text, _clip(text, 30)  # the whole for reading, the start for messages
+    whole, text = text, shown(text, 30)  # the whole for reading, the ends for messages
 
     if not whole:
         raise bad("there is no value after '='", "Write a number, as in x=2.5.")
@@ -134,7 +187,7 @@ def parse_number(text: str, arg: str) -> float:
         raise bad(f"'{text}' is not a decimal number", "Write the value in decimal.")
     if "_" in whole:
         raise bad(
-            f"'{text}' has an underscore", f"Write it without: {_clip(whole.replace('_', ''), 30)}."
+            f"'{text}' has an underscore", f"Write it without: {shown(whole.replace('_', ''), 30)}."
         )
     if not DECIMAL.match(whole):
         raise bad(f"'{text}' is not a number", "Write a decimal number, as in -2.5 or 1e-3.")
@@ -146,65 +199,122 @@ def parse_number(text: str, arg: str) -> float:
     return value
 
 
-def read_values(path: str) -> list[str]:
-    """Bindings from a file, as name=value texts: a JSON object of names and values
+def read_values(path: str, budget: int | None = None) -> list:
+    """Bindings from a file, for parse_bindings: a JSON object of names and values
     (numbers or arrays), or name=value lines (# starts a comment)."""
-    import json
-
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) else err
-        raise UsageError(f"cannot read the values in {path}: {reason}") from None
+        text = _read_text(path, "in --values", budget)
+    except OSError as err:
+        raise UsageError(
+            f"cannot read the values in {shown(path, 60)}: {err.strerror or err}"
+        ) from None
     if text.lstrip().startswith(("{", "[")):
-        try:
-            # Numbers stay text, so that 0.1 means 1/10 under --exact.
-            values = json.loads(text, parse_float=str, parse_int=str, parse_constant=lambda c: c)
-            if not isinstance(values, dict):
-                raise ValueError("the text is not an object, {...}")
-            bindings = []
-            for name, value in values.items():
-                if not isinstance(value, str):
-                    value = json.dumps(_floats(value, f"{name} in {path}"))
-                bindings.append(f"{name}={value}")
-            return bindings
-        except (ValueError, RecursionError) as err:
-            reason = "its arrays are nested too deeply" if isinstance(err, RecursionError) else err
-            raise UsageError(
-                f"{path} is not a JSON object of values: {reason}",
-                'Write the values as {"x": 1.5, "W": [[1, 2], [3, 4]]}.',
-            ) from None
+        return _json_values(text, path)
     lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
     return [line for line in lines if line]
 
 
-def _floats(value, where: str = "x"):
-    """An array read with its numbers as text, with numbers again; a loop, as the
-    nesting is the user's."""
+class _Number(str):
+    """A number in a JSON file, kept as its text: 0.1 means 1/10 under --exact."""
 
-    def number(v):
-        try:
-            result = float(v) if isinstance(v, str) else v
-        except ValueError:
-            return v
-        if isinstance(v, str) and underflows(v, result):
-            raise too_small(v, where, number=False)
-        return result
+    __slots__ = ()
 
-    if not isinstance(value, list):
-        return number(value)
-    root = []
-    work = [(value, root)]
+
+def _json_values(text: str, path: str) -> list:
+    import json
+
+    def pairs(items):
+        seen = {}
+        for key, value in items:
+            if key in seen:
+                raise ValueError(f"'{shown(key, 30)}' is given twice")
+            seen[key] = value
+        return seen
+
+    try:
+        values = json.loads(
+            text,
+            parse_float=_Number,
+            parse_int=_Number,
+            parse_constant=_Number,
+            object_pairs_hook=pairs,
+        )
+        if not isinstance(values, dict):
+            raise ValueError("the text is not an object, {...}")
+    except (ValueError, RecursionError) as err:
+        reason = "its arrays are nested too deeply" if isinstance(err, RecursionError) else err
+        raise UsageError(
+            f"{shown(path, 60)} is not a JSON object of values: {shown(str(reason), 100)}",
+            'Write the values as {"x": 1.5, "W": [[1, 2], [3, 4]]}.',
+        ) from None
+    bindings = []
+    for name, value in values.items():
+        origin = f"the value of '{shown(name, 30)}' in {shown(path, 60)}"
+        _check_name(name, shown(path, 60))
+        if isinstance(value, _Number):
+            bindings.append(f"{name}={value}")
+        elif isinstance(value, list):
+            bindings.append((name, _numbers(value, origin), origin))
+        else:
+            raise UsageError(
+                f"in {shown(path, 60)}, the value of {shown(name, 30)} is not a number or an "
+                "array of numbers",
+                'Write the values as {"x": 1.5, "W": [[1, 2], [3, 4]]}.',
+            )
+    return bindings
+
+
+def _numbers(value: list, origin: str):
+    """A JSON array whose numbers are texts, as an array of float64; a loop, level by
+    level, as the nesting is the user's."""
+    import numpy as np
+
+    level, depth = [value], 0
+    while level:
+        depth += 1
+        if depth > MAX_DIMENSIONS:
+            raise UsageError(
+                f"in {origin}, the array has more than {MAX_DIMENSIONS} dimensions, numpy's limit"
+            )
+        inner = []
+        for item in level:
+            for v in item:
+                if isinstance(v, list):
+                    inner.append(v)
+                elif not isinstance(v, _Number) or v.lower().lstrip("+-") in ("nan", "infinity"):
+                    raise UsageError(
+                        f"in {origin}, the array holds {shown(_json_text(v), 30)}, which is "
+                        "not a finite number",
+                        "Write arrays as [1, 2, 3] or [[1, 2], [3, 4]].",
+                    )
+        level = inner
+    try:
+        array = np.array(value, dtype=np.float64)
+    except ValueError:
+        raise UsageError(f"in {origin}, the rows of the array have different lengths") from None
+    if not array.all():  # a 0: written as 0, or a number too small (1e-400)?
+        small = _underflowed(value)
+        if small is not None:
+            raise too_small(small, "", number=False, where=f"in {origin}")
+    return _checked_array(array, "", where=f"in {origin}")
+
+
+def _underflowed(value: list) -> str | None:
+    """A number of a nested array of texts that is not 0 but reads as 0, if any."""
+    work = [value]
     while work:
-        source, copy = work.pop()
-        for v in source:
+        for v in work.pop():
             if isinstance(v, list):
-                copy.append([])
-                work.append((v, copy[-1]))
-            else:
-                copy.append(number(v))
-    return root
+                work.append(v)
+            elif underflows(v, 0.0) and float(v) == 0:
+                return v
+    return None
+
+
+def _json_text(value) -> str:
+    import json
+
+    return str(value) if isinstance(value, _Number) else json.dumps(value)
 
 
 def parse_array(text: str, arg: str):
@@ -220,84 +330,161 @@ def parse_array(text: str, arg: str):
             raise too_small(literal, arg, number=False)
         return value
 
+    for word in ('"', "true", "false", "null"):  # an array of numbers holds none of these
+        if word in text:
+            raise UsageError(
+                f"in the binding '{shown(arg, 60)}', the array holds "
+                + ("a string" if word == '"' else word)
+                + ": an array must hold numbers",
+                "Write arrays as [1, 2, 3] or [[1, 2], [3, 4]].",
+            )
     try:
-        value = json.loads(text, parse_constant=refuse, parse_float=decimal)
+        # Integers as floats: 10^20 is a number too, and no digit limit applies.
+        value = json.loads(text, parse_constant=refuse, parse_int=float, parse_float=decimal)
     except RecursionError:
         raise UsageError(
-            f"in the binding '{_clip(arg)}', the array is nested too deeply",
+            f"in the binding '{shown(arg, 60)}', the array is nested too deeply",
             f"numpy arrays have at most {MAX_DIMENSIONS} dimensions.",
         ) from None
     except ValueError as err:
         raise UsageError(
-            f"in the binding '{_clip(arg)}', the array is not readable: {err}",
+            f"in the binding '{shown(arg, 60)}', the array is not readable: {shown(str(err), 100)}",
             "Write arrays as [1, 2, 3] or [[1, 2], [3, 4]].",
         ) from None
     return _checked_array(value, arg)
 
 
-def read_array(path: str, arg: str):
+def read_array(path: str, arg: str, budget: int | None = None, spent: int = 0):
     """An array from a file: .npy (never unpickled), .csv (numbers only) or .json."""
+    import io
+    import warnings
+
     import numpy as np
 
     try:
         if path.endswith(".npy"):
-            value = np.load(path, allow_pickle=False)
+            value = _read_npy(path, arg, budget, spent)
         elif path.endswith(".csv"):
-            value = np.loadtxt(path, delimiter=",", dtype=np.float64)
+            text = _read_text(path, f"in the binding '{shown(arg, 60)}'", budget)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # numpy's "input contained no data"
+                value = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.float64)
             if not value.all():  # a 0: written as 0, or a number too small (1e-400)?
-                texts = np.loadtxt(path, delimiter=",", dtype=str)[value == 0]
+                texts = np.loadtxt(io.StringIO(text), delimiter=",", dtype=str)[value == 0]
                 small = next((t for t in np.ravel(texts) if underflows(t.strip(), 0.0)), None)
                 if small is not None:
                     raise too_small(small.strip(), arg, number=False)
         elif path.endswith(".json"):
-            with open(path, encoding="utf-8") as handle:
-                return parse_array(handle.read(), arg)
+            return parse_array(_read_text(path, f"in the binding '{shown(arg, 60)}'", budget), arg)
         else:
             raise UsageError(
-                f"in the binding '{arg}', cg reads arrays from .npy, .csv and "
-                f".json files, not {path}"
+                f"in the binding '{shown(arg, 60)}', cg reads arrays from .npy, .csv and "
+                f".json files, not {shown(path, 60)}"
             )
     except OSError as err:
         raise UsageError(
-            f"in the binding '{arg}', cannot read {path}: {err.strerror or err}"
+            f"in the binding '{shown(arg, 60)}', cannot read {shown(path, 60)}: "
+            f"{err.strerror or err}"
         ) from None
     except ValueError as err:
         raise UsageError(
-            f"in the binding '{arg}', {path} does not hold an array of numbers: {err}"
+            f"in the binding '{shown(arg, 60)}', {shown(path, 60)} does not hold an array of "
+            f"numbers: {shown(str(err), 100)}"
         ) from None
     return _checked_array(value, arg)
 
 
-def _checked_array(value, arg: str):
+def _read_npy(path: str, arg: str, budget: int | None, spent: int):
+    """A .npy array, once its header has said that it holds numbers, that the file is
+    as long as it says, and that it fits the budget."""
+    import math
+    import os
+
     import numpy as np
 
+    fmt = np.lib.format
+    where = f"in the binding '{shown(arg, 60)}', {shown(path, 60)}"
+    with open(path, "rb") as handle:
+        try:
+            version = fmt.read_magic(handle)
+            if version not in ((1, 0), (2, 0)):
+                raise ValueError(f"version {version} of the format")
+            reader = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
+            shape, _, dtype = reader(handle)
+        except (ValueError, SyntaxError, EOFError):
+            raise UsageError(
+                f"{where} is not a .npy file cg reads: it does not start with a header of "
+                "numpy's format, version 1 or 2",
+                "Write it with numpy.save.",
+            ) from None
+        if dtype.kind not in "iuf" or dtype.fields is not None or dtype.subdtype is not None:
+            raise UsageError(
+                f"{where} does not hold an array of numbers, but of {shown(str(dtype), 40)}",
+                "cg reads .npy arrays of integers or floats; it never unpickles objects.",
+            )
+        count = math.prod(shape)
+        check_budget(
+            spent + count * FLOAT,
+            f"{shown(arg, 60)}, an array of shape {shown(str(shape), 40)}"
+            + (", with the arrays bound before it," if spent else ","),
+            budget,
+        )
+        size = os.fstat(handle.fileno()).st_size
+        needed = handle.tell() + count * dtype.itemsize
+        if os.path.isfile(path) and size < needed:
+            raise UsageError(
+                f"{where} is shorter than its header says: {size:,} bytes, where an array "
+                f"of shape {shown(str(shape), 40)} needs {needed:,}"
+            )
+        handle.seek(0)
+        return fmt.read_array(handle, allow_pickle=False)
+
+
+def _read_text(path: str, where: str, budget: int | None) -> str:
+    """A text file, read no further than the limit: a larger one is refused. `where`
+    begins the messages ("in --values")."""
+    limit = text_limit(budget)
+    with open(path, "rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise UsageError(
+            f"{where}, {shown(path, 60)} holds more than {limit:,} bytes, and cg reads text "
+            f"files of values of up to 1/{TEXT_SHARE} of the memory budget",
+            "Save a large array with numpy.save as .npy (read up to the whole budget), or "
+            "raise the budget with --max-memory.",
+        )
+    try:
+        return data.decode("utf-8-sig")  # a byte-order mark, as editors write, is skipped
+    except UnicodeDecodeError as err:
+        raise UsageError(
+            f"{where}, {shown(path, 60)} is not UTF-8 text: byte 0x{data[err.start]:02x} at "
+            f"offset {err.start:,} cannot be decoded"
+        ) from None
+
+
+def _checked_array(value, arg: str, where: str | None = None):
+    import numpy as np
+
+    where = where or f"in the binding '{shown(arg, 60)}'"
     depth, first = 0, value
     while isinstance(first, list) and first:
         depth, first = depth + 1, first[0]
     if depth > MAX_DIMENSIONS:
         raise UsageError(
-            f"in the binding '{_clip(arg)}', the array has {depth} dimensions, "
-            f"over numpy's {MAX_DIMENSIONS}"
+            f"{where}, the array has {depth} dimensions, over numpy's {MAX_DIMENSIONS}"
         )
     try:
         array = np.array(value)
     except ValueError:
-        raise UsageError(
-            f"in the binding '{_clip(arg)}', the rows of the array have different lengths"
-        ) from None
+        raise UsageError(f"{where}, the rows of the array have different lengths") from None
     if array.dtype.kind not in "iuf" or array.size == 0:
         raise UsageError(
-            f"in the binding '{_clip(arg)}', an array must hold numbers",
+            f"{where}, an array must hold numbers",
             "Write arrays as [1, 2, 3] or [[1, 2], [3, 4]].",
         )
     array = array.astype(np.float64)
     if not np.isfinite(array).all():
         raise UsageError(
-            f"in the binding '{_clip(arg)}', the array holds a number too large "
-            "for a float64, or one that is not finite"
+            f"{where}, the array holds a number too large for a float64, or one that is not finite"
         )
     return array if array.ndim else np.float64(array)  # a 0-d array is a number
-
-
-def _clip(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."

@@ -81,6 +81,7 @@ def eval_command(
     exact,
     strict,
     kink,
+    max_memory,
     precision,
     ascii_only,
     output,
@@ -123,7 +124,7 @@ def eval_command(
             )
         names = [name.strip() for names in keep for name in names.split(",") if name.strip()]
         return batch_command(
-            program, batch, as_json, skip_bad_rows, kink, strict, output, names, width
+            program, batch, as_json, skip_bad_rows, kink, strict, output, names, width, max_memory
         )
     if skip_bad_rows or keep:
         option = "--skip-bad-rows" if skip_bad_rows else "--keep"
@@ -131,11 +132,12 @@ def eval_command(
     if as_json:
         no_precision(precision, "--json", "the table")
     result = run(
-        *program.load(exact),
+        *program.load(exact, max_memory),
         strict=strict,
         kink=kink,
         exact=exact,
         jacobian=jacobian,
+        max_memory=max_memory,
     )
     checked = None
     if check_numerically:
@@ -177,12 +179,14 @@ def eval_command(
         warn([Notice("check", message)], width)
 
 
-def batch_command(program, batch, as_json, skip_bad, kink, strict, output, keep, width=None):
+def batch_command(
+    program, batch, as_json, skip_bad, kink, strict, output, keep, width=None, max_memory=None
+):
     from . import batch as batches
     from .parse import parse
     from .streams import open_output
 
-    source, values = program.load()
+    source, values = program.load(max_memory=max_memory)
     graph = parse(source, bound=values)
     with progress_bar(batch) as advance, open_output(output) as stream:
         summary = batches.run(
@@ -236,7 +240,9 @@ def progress_bar(path: str):
 )
 @evaluation_options
 @view_options
-def graph_command(program, form, depth, exact, strict, kink, precision, ascii_only, output, width):
+def graph_command(
+    program, form, depth, exact, strict, kink, max_memory, precision, ascii_only, output, width
+):
     """Draw the graph of EXPR: the output at the root, the inputs at the leaves.
 
     With values for the inputs, every node shows its value and its adjoint
@@ -262,9 +268,9 @@ def graph_command(program, form, depth, exact, strict, kink, precision, ascii_on
             f"whose guides alone are {MAX_DEPTH * 4} columns wide",
             "--format dot, mermaid or json draw a graph of any depth.",
         )
-    source, values = program.load(exact)
+    source, values = program.load(exact, max_memory)
     graph = parse(source, bound=values)
-    result = to_draw(graph, values, strict=strict, kink=kink, exact=exact)
+    result = to_draw(graph, values, strict=strict, kink=kink, exact=exact, max_memory=max_memory)
     if result is not None:
         warn(result.notices, width)
     with open_output(output) as stream:
@@ -298,7 +304,9 @@ def graph_command(program, form, depth, exact, strict, kink, precision, ascii_on
 @click.option("--json", "as_json", is_flag=True, help="Write the steps as JSON.")
 @evaluation_options
 @view_options
-def explain_command(program, as_json, exact, strict, kink, precision, ascii_only, output, width):
+def explain_command(
+    program, as_json, exact, strict, kink, max_memory, precision, ascii_only, output, width
+):
     """Write out both passes over EXPR, step by step, with the numbers filled in.
 
     The forward pass computes each node from its inputs; the backward pass
@@ -315,7 +323,13 @@ def explain_command(program, as_json, exact, strict, kink, precision, ascii_only
 
     if as_json:
         no_precision(precision, "--json", "the steps as text")
-    result = run(*program.load(exact), strict=strict, kink=kink, exact=exact)
+    result = run(
+        *program.load(exact, max_memory),
+        strict=strict,
+        kink=kink,
+        exact=exact,
+        max_memory=max_memory,
+    )
     warn(result.notices, width)
     with open_output(output) as stream:
         notation = notation_for(stream, ascii_only)

@@ -116,8 +116,8 @@ def diagnose(
 
 def describe(graph: Graph, node, values) -> str:
     if node.op in (INPUT, CONST):
-        return node.name
-    return f"{node.name} = {graph.definition(node)}"
+        return shown(node.name, 30)
+    return shown(f"{node.name} = {graph.definition(node)}", 80)
 
 
 DEFINED = 40  # the longest definition of an unseen node that a warning writes out
@@ -126,16 +126,17 @@ DEFINED = 40  # the longest definition of an unseen node that a warning writes o
 def at_inputs(graph: Graph, node, values) -> str:
     """The values of a node's inputs, as " at x = 3/2, y = 2^12 = 4096". An input that cg
     named (the program does not have the name y) is defined, so the reader can place it."""
-    shown = []
+    parts = []
     written = graph.written()
-    for i in dict.fromkeys(node.inputs):
+    arguments = [i for i in dict.fromkeys(node.inputs) if graph.nodes[i].op != CONST]
+    for i in arguments[:4]:  # of [a, b, ...] of a thousand values, the first few
         arg = graph.nodes[i]
-        if arg.op == CONST:
-            continue
         definition = graph.definition(arg) if arg.inputs and arg.name not in written else ""
         definition = f"{definition} = " if 0 < len(definition) <= DEFINED else ""
-        shown.append(f"{arg.name} = {definition}{number(values[i])}")
-    return " at " + ", ".join(shown) if shown else ""
+        parts.append(f"{shown(arg.name, 30)} = {definition}{number(values[i])}")
+    if len(arguments) > 4:
+        parts.append("...")
+    return " at " + ", ".join(parts) if parts else ""
 
 
 def number(value) -> str:

@@ -10,24 +10,39 @@ only) and no adjoints; with no values, the structure alone.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .diagnose import Notice, diagnose
+from .budget import DEFAULT, FLOAT, check_budget
+from .diagnose import Notice, describe, diagnose
 from .errors import EvaluationError
-from .evaluate import Result, active_nodes, evaluate, forward, infer_shapes
+from .evaluate import Result, active_nodes, check_memory, evaluate, forward, infer_shapes
 from .graph import CONST, INPUT, Graph
-from .shapes import ShapeError
+from .shapes import ShapeError, show
 
 
-def to_draw(graph: Graph, values: dict, strict=False, kink="subgradient", exact=False):
-    """The Result to draw (None for the structure alone)."""
+def to_draw(
+    graph: Graph,
+    values: dict,
+    strict=False,
+    kink="subgradient",
+    exact=False,
+    max_memory: int | None = DEFAULT,
+):
+    """The Result to draw (None for the structure alone); arrays that would take more
+    than `max_memory` bytes are refused before they are computed, as evaluate does."""
     if graph.inputs and not values:
         return None
     missing = [name for name in graph.inputs if name not in values]
     if not missing:
         arrays = graph.arrays or any(isinstance(v, np.ndarray) for v in values.values())
-        if exact or not arrays or not infer_shapes(graph, values)[graph.output]:
-            return evaluate(graph, values, strict=strict, kink=kink, exact=exact)
+        shapes = infer_shapes(graph, values) if arrays and not exact else None
+        if shapes is None or not shapes[graph.output]:
+            return evaluate(
+                graph, values, strict=strict, kink=kink, exact=exact, max_memory=max_memory
+            )
+        check_memory(graph, shapes, [False] * len(graph.nodes), max_memory)  # values only
         with np.errstate(all="ignore"):
             found = forward(graph, values)
         nodes = len(graph.nodes)
@@ -46,7 +61,7 @@ def to_draw(graph: Graph, values: dict, strict=False, kink="subgradient", exact=
             )
         )
         return Result(graph, found, [None] * nodes, notices)
-    found = _known_values(graph, values, exact)
+    found = _known_values(graph, values, exact, max_memory)
     names = ", ".join(missing)
     notice = Notice(
         "drawing",
@@ -56,9 +71,10 @@ def to_draw(graph: Graph, values: dict, strict=False, kink="subgradient", exact=
     return Result(graph, found, [None] * len(graph.nodes), [notice], exact=exact)
 
 
-def _known_values(graph: Graph, values: dict, exact: bool) -> list:
+def _known_values(graph: Graph, values: dict, exact: bool, budget: int | None) -> list:
     """The value of every node that depends on bound inputs only; None for the rest.
-    With `exact`, Fractions where the op has a rational value, as in exact.forward."""
+    With `exact`, Fractions where the op has a rational value, as in exact.forward.
+    Each array, and all of them, within the memory budget."""
     from fractions import Fraction
 
     from .exact import exact_value, small
@@ -67,6 +83,7 @@ def _known_values(graph: Graph, values: dict, exact: bool) -> list:
     nodes = graph.nodes
     shapes: list = [None] * len(nodes)
     out: list = [None] * len(nodes)
+    total = 0  # bytes of the arrays computed so far
     with np.errstate(all="ignore"):
         for node in nodes:
             if not node.inputs:
@@ -89,9 +106,14 @@ def _known_values(graph: Graph, values: dict, exact: bool) -> list:
             try:
                 shapes[node.id] = node.op.shape(*[shapes[i] for i in node.inputs], **attrs)
             except ShapeError as err:
-                raise ShapeError(
-                    f"{node.name} = {graph.definition(node)}: {err.message}", err.hint
-                ) from None
+                raise ShapeError(f"{describe(graph, node, out)}: {err.message}", err.hint) from None
+            size = math.prod(shapes[node.id]) * FLOAT if shapes[node.id] else 0
+            total += size
+            if budget is not None and total > budget:  # worded only when refused
+                what = describe(graph, node, out)
+                shape = show(shapes[node.id])
+                check_budget(size, f"{what}, an array of shape {shape},", budget)
+                check_budget(total, f"the values of the arrays up to {what}", budget)
             value = None
             if exact and node.op.exact is not None and all(type(a) is Fraction for a in args):
                 try:

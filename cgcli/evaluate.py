@@ -6,12 +6,14 @@ never on the nodes, so evaluating a graph twice gives the same answer twice.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
 
+from .budget import DEFAULT, FLOAT, check_budget
 from .diagnose import Notice, at_inputs, describe, diagnose, number, unbound
-from .errors import EvaluationError, UsageError
+from .errors import EvaluationError, UsageError, shown
 from .graph import INPUT, Graph
 from .kinks import KinkHit, describe_kink, find_kinks, nan_at_kinks
 from .ops import EXACT_BITS
@@ -68,6 +70,7 @@ class Result:
 
 
 KINK_POLICIES = ("subgradient", "nan", "error")
+UNUSED = 10  # bindings the program does not use, named one by one; past that, counted
 
 
 def evaluate(
@@ -77,6 +80,7 @@ def evaluate(
     kink: str = "subgradient",
     exact: bool = False,
     jacobian: bool = False,
+    max_memory: int | None = DEFAULT,
 ) -> Result:
     """Both passes over the graph at `values`.
 
@@ -84,6 +88,8 @@ def evaluate(
     conventional derivative (subgradient), make it NaN (nan), or stop (error).
     With `exact`, values are Fractions wherever every op on the way is rational.
     An output that is an array needs `jacobian`: one reverse pass per element.
+    Arrays whose values, derivatives or Jacobian would take more than
+    `max_memory` bytes (None: no limit) are refused before any is computed.
     """
     if kink not in KINK_POLICIES:
         raise ValueError(f"kink must be one of {', '.join(KINK_POLICIES)}, not {kink!r}")
@@ -114,6 +120,10 @@ def evaluate(
                 "for the derivative of each element.",
             )
     active = active_nodes(graph)
+    if arrays:
+        check_memory(graph, shapes, active, max_memory)
+        if shapes[graph.output]:
+            check_jacobian(graph, shapes, max_memory)
     notices = []
     with np.errstate(all="ignore"):
         if exact:
@@ -168,20 +178,64 @@ def evaluate(
     return result
 
 
+def check_memory(graph: Graph, shapes: list[tuple], active: list[bool], budget) -> None:
+    """Refuse, before anything is computed, a node whose array would not fit the budget,
+    or arrays that would not fit it together: every node's value, and the derivative
+    of every node that depends on an input."""
+    total = 0
+    for node, shape in zip(graph.nodes, shapes):
+        if not shape:
+            continue
+        size = math.prod(shape) * FLOAT
+        if node.inputs:  # the inputs' own values are in memory already
+            check_budget(size, f"{_named(graph, node)}, an array of shape {show(shape)},", budget)
+        total += size * (2 if active[node.id] else 1)
+        check_budget(
+            total,
+            f"the values and derivatives of the arrays up to {_named(graph, node)}",
+            budget,
+        )
+
+
+def check_jacobian(graph: Graph, shapes: list[tuple], budget) -> None:
+    """Refuse a Jacobian larger than the budget: an entry for every element of the
+    output and every element of every input."""
+    out = graph.nodes[graph.output]
+    rows = math.prod(shapes[graph.output])
+    columns = sum(math.prod(shapes[i]) for i in graph.inputs.values())
+    check_budget(
+        rows * columns * FLOAT,
+        f"the Jacobian of {shown(out.name, 30)} (shape {show(shapes[graph.output])}) by "
+        f"{shown(', '.join(graph.inputs), 40)}, {rows * columns:,} entries,",
+        budget,
+    )
+
+
+def _named(graph: Graph, node) -> str:
+    """A node as messages name it: y = sum(x), clipped to a readable length."""
+    if not node.inputs:
+        return shown(node.name, 30)
+    return shown(f"{node.name} = {graph.definition(node)}", 80)
+
+
 def _jacobians(graph: Graph, values: list, active, kinked) -> tuple[list, dict]:
-    """d(output element)/d(input) for every element: one reverse pass each."""
+    """d(output element)/d(input) for every element: one reverse pass each, written
+    into the Jacobian in place (its size was checked against the budget)."""
     out = values[graph.output]
-    rows = {name: [] for name in graph.inputs}
+    jacobians = {
+        name: np.zeros((out.size,) + np.shape(values[i])) for name, i in graph.inputs.items()
+    }
+    seed = np.zeros(out.shape)
     for k in range(out.size):
-        seed = np.zeros(out.shape)
         seed.flat[k] = 1.0
         adjoints = backward(graph, values, active, kinked, seed)
         for name, i in graph.inputs.items():
-            adjoint = adjoints[i]
-            rows[name].append(np.zeros(np.shape(values[i])) if adjoint is None else adjoint)
+            if adjoints[i] is not None:
+                jacobians[name][k] = adjoints[i]  # a copy, before the seed changes
+        seed.flat[k] = 0.0
     jacobians = {
-        name: np.reshape(np.array(rows[name]), out.shape + np.shape(values[i]))
-        for name, i in graph.inputs.items()
+        name: np.reshape(jacobian, out.shape + np.shape(values[graph.inputs[name]]))
+        for name, jacobian in jacobians.items()
     }
     return [None] * len(graph.nodes), jacobians
 
@@ -212,16 +266,26 @@ def forward(graph: Graph, values: Mapping[str, float]) -> list:
 
 
 def unused(graph: Graph, values: Mapping) -> list[Notice]:
-    """Bindings the program does not use, and statements that are not the output
-    and that nothing uses (shared with --batch)."""
-    return [
+    """Bindings the program does not use (ten by name, the rest counted), and
+    statements that are not the output and that nothing uses (shared with --batch)."""
+    names = [name for name in values if name not in graph.inputs]
+    notices = [
         Notice(
             "unused",
-            f"the expression does not use '{name}', so {name}={number(values[name])} is ignored",
+            f"the expression does not use '{shown(name, 30)}', so {shown(name, 30)}="
+            f"{shown(number(values[name]), 60)} is ignored",
         )
-        for name in values
-        if name not in graph.inputs
-    ] + [
+        for name in names[:UNUSED]
+    ]
+    if len(names) > UNUSED:
+        notices.append(
+            Notice(
+                "unused",
+                f"nor does it use {len(names) - UNUSED:,} more of the names bound, which "
+                "are ignored too",
+            )
+        )
+    return notices + [
         Notice(
             "unused",
             f"the statement {_statement(graph, x)} is not "
@@ -237,7 +301,7 @@ def unused(graph: Graph, values: Mapping) -> list[Notice]:
 
 def _statement(graph: Graph, x: int) -> str:
     node = graph.nodes[x]
-    return graph.definition(node) if node.inputs else node.name
+    return shown(graph.definition(node) if node.inputs else node.name, 60)
 
 
 def infer_shapes(graph: Graph, values: Mapping) -> list[tuple]:
@@ -256,9 +320,7 @@ def infer_shapes(graph: Graph, values: Mapping) -> list[tuple]:
                 )
             result.append(shape)
         except ShapeError as err:
-            raise ShapeError(
-                f"{node.name} = {graph.definition(node)}: {err.message}", err.hint
-            ) from None
+            raise ShapeError(f"{_named(graph, node)}: {err.message}", err.hint) from None
     return result
 
 
@@ -293,7 +355,9 @@ def backward(
     nodes = graph.nodes
     adjoint = [None] * len(nodes)
     top = graph.output
-    adjoint[top] = np.ones_like(values[top]) if seed is None else seed
+    if seed is None:  # d(output)/d(output): a float64 for a number, as every gradient is
+        seed = np.ones_like(values[top]) if np.ndim(values[top]) else np.float64(1.0)
+    adjoint[top] = seed
     active = active or active_nodes(graph)
     kinked = kinked or {}
     for i in range(top, -1, -1):

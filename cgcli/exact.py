@@ -21,16 +21,26 @@ DECIMAL = re.compile(r"([+-]?)([0-9]*)\.?([0-9]*)(?:[eE]([+-]?[0-9]+))?\Z")
 
 
 def exact_value(text: str) -> Fraction | None:
-    """The exact value of a decimal literal, or None when it is too large to hold."""
+    """The exact value of a decimal literal, or None when it is too large to hold.
+
+    Built from its digits, which never meet int() when there are more of them than
+    the cap allows (nor Python's limit of 4300 digits on int())."""
     match = DECIMAL.match(text.strip())
     if match is None:
         return None
-    _, whole, fraction, exponent = match.groups()
-    digits = len(whole) + len(fraction)
-    # 10^k takes k*log2(10) < 3.33k bits: refuse before building a huge integer.
-    if (digits + abs(int(exponent or 0))) * 3.33 > EXACT_BITS:
+    sign, whole, fraction, exponent = match.groups()
+    mantissa = (whole + fraction).lstrip("0")
+    if not mantissa:
+        return Fraction(0)
+    power = (exponent or "0").lstrip("+-").lstrip("0")
+    if len(power) > 6:
         return None
-    return Fraction(text.strip())
+    power = int(power or "0") * (-1 if (exponent or "").startswith("-") else 1) - len(fraction)
+    # 10^k takes k*log2(10) < 3.33k bits: refuse before building a huge integer.
+    if (len(mantissa) + abs(power)) * 3.33 > EXACT_BITS:
+        return None
+    value = int(mantissa) * Fraction(10) ** power
+    return -value if sign == "-" else value
 
 
 def is_exact(value) -> bool:

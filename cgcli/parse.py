@@ -13,7 +13,7 @@ import numpy as np
 
 from . import lalr
 from .errors import SourceError, UsageError
-from .graph import CONST, Graph
+from .graph import CONST, MAX_NODES, Graph
 from .ops import CONSTANTS, FUNCTIONS, OPS
 from .syntax import clip, example, non_ascii, suggestion, syntax_error
 
@@ -32,6 +32,10 @@ def parse(source: str, bound: Iterable[str] = ()) -> Graph:
         )
     if not source.isascii():
         raise non_ascii(source)
+    if "\r" in source:  # a lone CR ends a line, as in old Mac files (the same length)
+        source = LONE_CR.sub("\n", source)
+    if len(source) > MAX_NODES:  # a node takes a character at least: only then count
+        _count_nodes(source)
     bound = set(bound)
     builder = _Builder(source, bound)
     parser = lalr.parser()
@@ -55,6 +59,41 @@ def parse(source: str, bound: Iterable[str] = ()) -> Graph:
     return graph
 
 
+LONE_CR = re.compile(r"\r(?!\n)")
+COMMENT = re.compile(r"#[^\n]*")
+# For counting nodes, as bytes: letters as a (e and E as e, for exponents), digits and
+# '.' as d, closing brackets as p, the binary operators as * (but for +, - as +),
+# spaces and tabs gone. What is left a few count() calls can read.
+_LETTERS = b"ABCDFGHIJKLMNOPQRSTUVWXYZabcdfghijklmnopqrstuvwxyz_"
+_NODE_TEXT = bytes.maketrans(
+    _LETTERS + b"0123456789.)]/^@-", b"a" * len(_LETTERS) + b"d" * 11 + b"pp***+"
+)
+
+
+def _count_nodes(source: str) -> None:
+    """Refuse, before the parse, a program sure to pass MAX_NODES."""
+    count = fewest_nodes(source)
+    if count > MAX_NODES:
+        raise UsageError(
+            f"the program has more than {MAX_NODES:,} nodes (at least {count:,}), more "
+            "than cg takes on",
+            "Split it, or compute its parts separately.",
+        )
+
+
+def fewest_nodes(source: str) -> int:
+    """A lower bound on the nodes of a program, from the tokens that each make one,
+    counted in a few passes over the text: the operators with no unary form (** is
+    one), a + or - after an operand (less every one that may be an exponent's sign,
+    as in 1e-3), and the calls; and an operand, if there is an operation."""
+    code = COMMENT.sub("", source) if "#" in source else source
+    code = code.encode("ascii").translate(_NODE_TEXT, b" \t\f")
+    count = code.count(b"*") - code.count(b"**")
+    count += sum(map(code.count, (b"a+", b"d+", b"e+", b"p+"))) - code.count(b"de+")
+    count += sum(map(code.count, (b"a(", b"d(", b"e(")))
+    return count + (count > 0)
+
+
 class Keyword:
     """A setting given by name in a call: axis=0."""
 
@@ -74,6 +113,7 @@ class _Builder:
         self.named: set[str] = set()  # names that already label a node
         self.literals: set[int] = set()  # constants written as numbers, not yet named
         self.renamed: list = []  # (node, name) for a name assigned a second time
+        self.versions: dict[str, int] = {}  # name -> the next number to try: c_2, c_3
         assigned = {m.group(1) for m in re.finditer(r"(?<![\w.])(pi|e)\s*=", source)}
         self.constants = {c: v for c, v in CONSTANTS.items() if c not in bound | assigned}
         add = self.graph.add
@@ -141,13 +181,16 @@ class _Builder:
                 f"an index must be a whole number, not {clip(text)}",
                 "Indices and slices are written as in numpy: x[0], x[1:3].",
             )
-        if len(text.lstrip("0")) > 19:  # past numpy's 64-bit indices (and int's text limit)
+        digits = text.lstrip("0") or "0"
+        # Past numpy's 64-bit indices, and before int() meets more digits than it converts.
+        if len(digits) > 19:
             raise self._error(
                 token,
-                f"the index {clip(text)} is too large: no array has that many elements",
-                "Indices and slices are written as in numpy: x[0], x[1:3].",
+                f"the index {clip(text)} is too large ({len(digits):,} digits): no array has "
+                "that many elements",
+                "numpy's indices are below 2^63, about 9.2e18.",
             )
-        return int(text)
+        return int(digits)
 
     def name(self, token) -> int:
         name = token.text
@@ -203,7 +246,7 @@ class _Builder:
             allowed = ", ".join(key for o in ops for key in o.params) or "no settings"
             raise self._error(
                 keywords[0].token,
-                f"{name} has no setting '{keywords[0].token.text}'",
+                f"{name} has no setting '{clip(keywords[0].token.text)}'",
                 f"It takes {allowed}.",
             )
         if op is None:
@@ -226,7 +269,7 @@ class _Builder:
             if key not in op.params:
                 allowed = ", ".join(op.params) or "no settings"
                 raise self._error(
-                    keyword.token, f"{name} has no setting '{key}'", f"It takes {allowed}."
+                    keyword.token, f"{name} has no setting '{clip(key)}'", f"It takes {allowed}."
                 )
             if key in settings:
                 raise self._error(keyword.token, f"in {name}(...), {key} is given twice")
@@ -253,6 +296,12 @@ class _Builder:
                 f"in {function}(...), {key} must be a whole number written in the program",
                 "Settings are fixed before anything is computed: axis=0, not axis=a.",
             )
+        if np.any(np.abs(value) >= 2.0**63):  # no axis or length is that large
+            raise self._error(
+                token,
+                f"in {function}(...), {key} is {clip(node.name)}: too large for any array",
+                "numpy's axes and lengths are below 2^63, about 9.2e18.",
+            )
         return int(value) if np.ndim(value) == 0 else value
 
     def _drop_settings(self, nodes: list[int]) -> None:
@@ -268,14 +317,14 @@ class _Builder:
         if name in self.scope or name in self.graph.inputs or name in self.constants:
             return self._error(
                 token,
-                f"'{name}' is a value, not a function",
-                f"For a product, write {name}*(...).",
+                f"'{clip(name)}' is a value, not a function",
+                f"For a product, write {clip(name)}*(...).",
             )
         hint = suggestion(name)
         known = ", ".join(FUNCTIONS)
         return self._error(
             token,
-            f"unknown function '{name}'",
+            f"unknown function '{clip(name)}'",
             (hint + " " if hint else "") + f"The functions are: {known}.",
         )
 
@@ -315,7 +364,7 @@ class _Builder:
         if token.text != "T":
             raise self._error(
                 token,
-                f"unknown attribute .{token.text}",
+                f"unknown attribute .{clip(token.text)}",
                 "x.T is the transpose of x; it is the only attribute.",
             )
         self.graph.arrays = True
@@ -357,10 +406,14 @@ class _Builder:
         self.graph.statements.append(x)
 
     def version(self, name: str) -> str:
-        """A name for the second, third, ... node assigned to `name`: c_2, c_3, ..."""
-        k = 2
+        """A name for the second, third, ... node assigned to `name`: c_2, c_3, ...
+
+        The search for a free number starts where the last one for `name` ended, so
+        that a name assigned N times costs N steps, not N^2/2."""
+        k = self.versions.get(name, 2)
         while f"{name}_{k}" in self.used:
             k += 1
+        self.versions[name] = k + 1
         self.used.add(f"{name}_{k}")
         return f"{name}_{k}"
 

@@ -151,7 +151,9 @@ def indexed(shape: tuple, key=()) -> tuple:
 
 def stacked(*shapes) -> tuple:
     if len(set(shapes)) > 1:
+        other = next(k for k, s in enumerate(shapes) if s != shapes[0])
         raise ShapeError(
-            "the items of [...] have different shapes: " + ", ".join(map(show, shapes))
+            f"the items of [...] have different shapes: item 1 is {show(shapes[0])}, "
+            f"item {other + 1} is {show(shapes[other])}"
         )
     return (len(shapes),) + shapes[0]

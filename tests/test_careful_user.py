@@ -360,7 +360,7 @@ def test_a_number_in_the_program_that_would_be_0_is_refused(cg):
     "subscript, words",
     [
         ("99999999999999999999", "the index 99999999999999999999 is too large"),
-        ("9" * 5000, "is too large: no array has that many elements"),
+        ("9" * 5000, "is too large (5,000 digits): no array has that many elements"),
         ("9999999999999999999", "the index 9999999999999999999 is out of range for axis 0, "
          "of length 2"),
         ("5", "the index 5 is out of range for axis 0, of length 2"),

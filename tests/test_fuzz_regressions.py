@@ -83,11 +83,7 @@ ZERO_COLUMNS = {"COLUMNS": "0"}
 
 # The crashes not fixed yet: strict xfails until their fix lands.
 OPEN = {
-    "empty-npy-binding",
-    "npy-shape-past-int64",
     "jsonl-program-without-inputs",
-    "npy-binding-claims-1e12",
-    "empty-csv-binding",
 }
 
 

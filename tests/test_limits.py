@@ -13,10 +13,13 @@ from test_properties import refuses_clearly
 
 
 def cg_process(*args, stdin=None, timeout=60, **kwargs):
+    # The peak of this process's own memory (VmHWM): getrusage's ru_maxrss would
+    # also count the RSS of the pytest process it was forked from.
     code = (
-        "import resource, sys\nfrom cgcli.cli import main\n"
+        "import re, sys\nfrom cgcli.cli import main\n"
         "try:\n    main(sys.argv[1:])\nfinally:\n"
-        "    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "    status = open('/proc/self/status').read()\n"
+        "    peak = re.search(r'VmHWM:\\s*(\\d+)', status).group(1)\n"
         "    print(f'peak-kib={peak}', file=sys.stderr)\n"
     )
     started = time.perf_counter()

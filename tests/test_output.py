@@ -420,7 +420,7 @@ HOG = """
 import resource, sys
 from cgcli.arguments import Program
 
-def load(self, exact=False):
+def load(self, *args, **kwargs):
     with open("/proc/self/statm") as statm:
         size = int(statm.read().split()[0]) * resource.getpagesize()
     resource.setrlimit(resource.RLIMIT_AS, (size + (64 << 20), resource.RLIM_INFINITY))
