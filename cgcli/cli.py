@@ -143,7 +143,7 @@ def eval_command(
     if check_numerically:
         from .check import check, unchecked
 
-        checked = check(result) if result.jacobian is None else None
+        checked = check(result, max_memory) if result.jacobian is None else None
         result.notices.extend(unchecked(result, checked))
     warn(result.notices, width)
     with open_output(output) as stream:
