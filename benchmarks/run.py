@@ -15,9 +15,14 @@ W5 deep tree: `cg graph` of sin(sin(...x...)), D = 10^5, drawn 500 levels deep
    the same file (the linear case): a tree costs its lines, never depth squared.
 W4 batch: benchmarks/batch.py's comparison with hand-written numpy, one thread; and
    `cg eval --batch` on 10^5 and 10^6 CSV rows, in and out: rows a second, peak memory.
+H  hostile shapes that were once superlinear, each beside its linear case: one name
+   reassigned N times (c = c + 1) beside N distinct statements, N = 10^3 .. 10^5;
+   --check of sum x_i*x_{i+1} with 250 .. 10^4 inputs beside the same evaluation
+   without it; and a program of 5,000,001 terms, refused before the parse, beside
+   cg's whole run of 10^5 terms.
 
 Every ratio is of two timings taken in this run: these machines are shared and noisy.
---quick stops W2 at 1,000 and W3 at 10^5 and runs fewer repeats.
+--quick stops W2 at 1,000, W3 at 10^5 and H at 10^4, and runs fewer repeats.
 """
 
 from __future__ import annotations
@@ -272,6 +277,55 @@ def batch_rows(points: int, repeat: int) -> list[tuple]:
     return rows
 
 
+def hostile_rows(sizes: list[int], inputs: list[int], repeat: int) -> list[tuple]:
+    import cgcli
+    from cgcli.check import check
+
+    rows = []
+    for n in sizes:
+        same = "c = 1\n" + "c = c + 1\n" * n + "c"
+        distinct = "c0 = 1\n" + "".join(f"c{i + 1} = c{i} + 1\n" for i in range(n)) + f"c{n}"
+        t_distinct = best(lambda distinct=distinct: cgcli.run(distinct), repeat)
+        t_same = best(lambda same=same: cgcli.run(same), repeat)
+        rows.append(("H", f"N = {n:,} distinct statements c_k = c_(k-1) + 1", t_distinct, 1.0, ""))
+        rows.append(
+            ("H", f"N = {n:,}: one name reassigned, c = c + 1", t_same, t_same / t_distinct, "<= 2")
+        )
+    for n in inputs:
+        text = "+".join(f"x{i}*x{i + 1}" for i in range(n))
+        values = {f"x{i}": 0.5 + i / (2 * n) for i in range(n + 1)}
+        t_eval = best(lambda text=text, values=values: cgcli.run(text, values), repeat)
+        t_check = best(lambda text=text, values=values: check(cgcli.run(text, values)), repeat)
+        checked = min(n + 1, 1000)
+        rows.append(("H", f"{n + 1:,} inputs: cg eval (library)", t_eval, 1.0, ""))
+        rows.append(
+            (
+                "H",
+                f"{n + 1:,} inputs: cg eval --check, {checked:,} partials",
+                t_check,
+                t_check / t_eval,
+                "<= 5",
+            )
+        )
+    small = "+".join(["x"] * 100_000)
+    t_small = best(lambda: cgcli.run(small, {"x": 1.0}), repeat)
+    huge = "+".join(["x"] * 5_000_001)
+
+    def refuse():
+        try:
+            cgcli.run(huge, {"x": 1.0})
+        except cgcli.errors.UsageError:
+            return
+        raise SystemExit("a program of 5,000,001 terms was not refused")
+
+    t_refuse = best(refuse, repeat)
+    rows.append(("H", "10^5 terms x+x+...: cg, text to gradient", t_small, 1.0, ""))
+    rows.append(
+        ("H", "5,000,001 terms: refused before the parse", t_refuse, t_refuse / t_small, "<= 1")
+    )
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
@@ -289,6 +343,11 @@ def main():
         )
         rows += tree_rows(folder)
         rows += batch_rows(1_000_000, 3 if quick else 7)
+        rows += hostile_rows(
+            [1_000, 10_000] if quick else [1_000, 10_000, 100_000],
+            [249, 999] if quick else [249, 999, 9_999],
+            2 if quick else 3,
+        )
     print(f"{'':4}{'workload':62}{'seconds':>10}{'ratio':>8}  target")
     for tag, label, seconds, ratio, target in rows:
         ratio_text = f"{ratio:8.2f}" if ratio is not None else " " * 8
