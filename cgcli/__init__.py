@@ -21,7 +21,7 @@ def run(
     kink: str = "subgradient",
     exact: bool = False,
     jacobian: bool = False,
-    max_memory: int | str | None = "1G",
+    max_memory: int | str | None = 1 << 30,
 ):
     """Parse `source`, then compute its value and every partial derivative at `values`.
 
@@ -139,25 +139,31 @@ def _array(name: str, value):
     return array
 
 
+def _decimal() -> tuple:
+    """The Decimal type, if the decimal module was ever imported: if it was not, no
+    value can be one (and a one-shot `cg` spares the import)."""
+    import sys
+
+    module = sys.modules.get("decimal")
+    return (module.Decimal,) if module is not None else ()
+
+
 def _is_number(value) -> bool:
     """A real number: not a bool, a complex number, a string or None."""
     import numbers
-    from decimal import Decimal
 
     import numpy as np
 
     if isinstance(value, bool | np.bool_):
         return False
-    return isinstance(value, numbers.Real | Decimal)
+    return isinstance(value, (numbers.Real, *_decimal()))
 
 
 def _finite(value) -> bool:
     """Whether a number is finite where it stands (an int or a Fraction always is)."""
-    from decimal import Decimal
-
     import numpy as np
 
-    if isinstance(value, Decimal):
+    if isinstance(value, _decimal()):
         return value.is_finite()
     if isinstance(value, float | np.floating):
         return bool(np.isfinite(value))

@@ -165,11 +165,10 @@ def evaluation_options(command):
     command = click.option(
         "--max-memory",
         type=Size(),
-        default="1G",
-        show_default=True,
+        default=1 << 30,
         metavar="SIZE",
         help="Refuse arrays (values, derivatives, a Jacobian, a file) that would take more "
-        "memory than SIZE, as in 512M or 4G.",
+        "memory than SIZE, as in 512M or 4G.  [default: 1G]",
     )(command)
     command = click.option(
         "--kink",

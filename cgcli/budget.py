@@ -19,7 +19,8 @@ FLOAT = 8  # bytes of a float64
 UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 # At most 15 digits before the point: a size is read without ever meeting Python's
 # limit on the digits of an integer.
-SIZE = re.compile(r"\s*([0-9]{1,15}(?:\.[0-9]{0,6})?|\.[0-9]{1,6})\s*([KMGT]?)(?:i?B)?\s*\Z", re.I)
+# (Compiled when first used: a run that keeps the default never needs it.)
+SIZE = r"\s*([0-9]{1,15}(?:\.[0-9]{0,6})?|\.[0-9]{1,6})\s*([KMGT]?)(?:i?B)?\s*\Z"
 
 
 class BudgetError(UsageError):
@@ -33,7 +34,7 @@ def parse_size(text) -> int:
         if text <= 0:
             raise ValueError(f"a memory budget must be positive, not {text}")
         return text
-    match = SIZE.match(text) if isinstance(text, str) else None
+    match = re.match(SIZE, text, re.I) if isinstance(text, str) else None
     if match is None:
         raise ValueError(f"'{shown(str(text), 30)}' is not a size such as 512M, 4G or 1.5G")
     number, unit = match.groups()
@@ -60,6 +61,6 @@ def check_budget(nbytes: int, what: str, budget: int | None) -> None:
         raise BudgetError(
             f"{what} would take {show_size(nbytes)}, more than the memory budget of "
             f"{show_size(budget)}",
-            "Raise the budget with --max-memory SIZE (max_memory= in cgcli.run), as in "
-            "--max-memory 8G, if the machine has the memory; or make the arrays smaller.",
+            "Raise it with --max-memory SIZE (as in --max-memory 8G) if the machine has "
+            "the memory, or make the arrays smaller.",
         )
