@@ -67,8 +67,9 @@ class Program:
     def load(self, exact: bool = False, max_memory: int | None = None) -> tuple[str, dict]:
         """The program text and the values bound to its variables (arrays read from
         files within the memory budget `max_memory`)."""
-        from .bindings import parse_bindings, read_values
+        from .bindings import parse_bindings
         from .streams import read_source
+        from .valuefiles import read_values
 
         expression, bindings, path = self.expression, list(self.bindings), self.path
         if path is not None:
