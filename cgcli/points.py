@@ -259,7 +259,7 @@ def _csv_slowly(lines, numbers, width, header, index, keep, skip_bad, summary, w
                 f"{where}, line {number}: {problem}",
                 "Fix the row, or pass --skip-bad-rows to skip such rows.",
             )
-    table = np.array(good, dtype=np.float64).reshape(-1, len(index))
+    table = np.array(good, dtype=np.float64).reshape(len(good), len(index))
     return table, np.array(kept, dtype=int), [[row[j] for row in texts] for j in range(len(keep))]
 
 
@@ -308,7 +308,7 @@ def _json_rows(handle, where, request, summary, progress) -> Iterator[Chunk]:
             texts.append([row.get(name) for name in keep])
             kept.append(number)
         if good:
-            table = np.array(good, dtype=np.float64).reshape(-1, len(needed))
+            table = np.array(good, dtype=np.float64).reshape(len(good), len(needed))
             yield Chunk(
                 {name: table[:, i] for i, name in enumerate(needed)},
                 np.array(kept, dtype=int),
