@@ -126,7 +126,7 @@ def startup(runs: int) -> list[tuple]:
 def lark_parser():
     from lark import Lark
 
-    from cgcli.lalr import grammar_text
+    from cgcli.language.lalr import grammar_text
 
     return Lark(grammar_text(), parser="lalr")
 
@@ -251,8 +251,8 @@ def batch_rows(points: int, repeat: int) -> list[tuple]:
     import numpy as np
     from batch import by_hand, cli_rows  # benchmarks/batch.py
 
-    from cgcli.batch import evaluate_points
-    from cgcli.parse import parse
+    from cgcli.io.batch import evaluate_points
+    from cgcli.language.parse import parse
 
     rng = np.random.default_rng(0)
     x, y = rng.uniform(-2, 2, points), rng.uniform(-2, 2, points)
@@ -279,7 +279,7 @@ def batch_rows(points: int, repeat: int) -> list[tuple]:
 
 def hostile_rows(sizes: list[int], inputs: list[int], repeat: int) -> list[tuple]:
     import cgcli
-    from cgcli.check import check
+    from cgcli.interpret.check import check
 
     rows = []
     for n in sizes:

@@ -36,9 +36,9 @@ def run(
     """
     import gc
 
-    from .budget import parse_size
-    from .evaluate import evaluate
-    from .parse import parse
+    from .interpret.budget import parse_size
+    from .interpret.evaluate import evaluate
+    from .language.parse import parse
 
     budget = None if max_memory is None else parse_size(max_memory)
     values = _checked(values if values is not None else {}, exact)

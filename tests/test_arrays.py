@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import cgcli
-from cgcli.shapes import ShapeError
+from cgcli.ops.shapes import ShapeError
 
 rng = np.random.default_rng(6)
 

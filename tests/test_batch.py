@@ -155,8 +155,8 @@ def test_squares_and_reciprocals_are_correctly_rounded_in_eval_and_batch(program
     # square or reciprocal of the float, rounded once.
     from fractions import Fraction
 
-    from cgcli.batch import evaluate_points
-    from cgcli.parse import parse
+    from cgcli.io.batch import evaluate_points
+    from cgcli.language.parse import parse
 
     rng = np.random.default_rng(11)
     xs = rng.uniform(-10, 10, size=4000)

@@ -22,7 +22,7 @@ from programs import programs
 from test_properties import refuses_clearly
 
 import cgcli
-from cgcli.parse import parse
+from cgcli.language.parse import parse
 
 LIMIT = 1 << 30  # bytes of address space for a cg under test: numpy needs ~400 MiB
 
@@ -122,8 +122,8 @@ def test_a_device_or_noise_named_npy_is_not_said_to_be_pickled(cg, tmp_path):
 
 
 def test_npy_arrays_together_count_against_the_budget(tmp_path):
-    from cgcli.bindings import parse_bindings
-    from cgcli.budget import BudgetError
+    from cgcli.interpret.budget import BudgetError
+    from cgcli.io.bindings import parse_bindings
 
     np.save(tmp_path / "a.npy", np.ones(100_000))  # 800,000 bytes each
     a, b, c = (f"{name}=@{tmp_path / 'a.npy'}" for name in "abc")
@@ -180,7 +180,7 @@ def test_the_values_and_derivatives_of_all_nodes_count_together(cg, tmp_path):
 
 
 def test_the_library_takes_a_budget():
-    from cgcli.budget import BudgetError
+    from cgcli.interpret.budget import BudgetError
 
     x = np.ones(1000)
     with pytest.raises(BudgetError, match="shape \\(1000,1000\\)"):
@@ -203,21 +203,21 @@ def test_the_library_takes_a_budget():
     ],
 )
 def test_sizes(text, size):
-    from cgcli.budget import parse_size
+    from cgcli.interpret.budget import parse_size
 
     assert parse_size(text) == size
 
 
 @pytest.mark.parametrize("text", ["12Q", "0", "-1", "", "1e9", "9" * 5000, "G", 0, -5, True])
 def test_bad_sizes(text):
-    from cgcli.budget import parse_size
+    from cgcli.interpret.budget import parse_size
 
     with pytest.raises(ValueError):
         parse_size(text)
 
 
 def test_sizes_are_shown_as_numpy_shows_them():
-    from cgcli.budget import show_size
+    from cgcli.interpret.budget import show_size
 
     assert show_size(8 * 10**10) == "74.5 GiB"
     assert show_size(8 * 10**12) == "7.28 TiB"
@@ -234,7 +234,7 @@ def test_a_bad_max_memory_is_a_usage_error(cg):
 
 
 def test_a_program_sure_to_pass_the_node_limit_is_refused_before_the_parse(monkeypatch):
-    from cgcli import lalr
+    from cgcli.language import lalr
 
     def parsed(*args, **kwargs):
         raise AssertionError("the parse started")
@@ -247,7 +247,7 @@ def test_a_program_sure_to_pass_the_node_limit_is_refused_before_the_parse(monke
 
 @given(programs(max_depth=5))
 def test_the_count_of_nodes_is_never_more_than_the_nodes(case):
-    from cgcli.parse import fewest_nodes
+    from cgcli.language.parse import fewest_nodes
 
     source, values, _ = case
     assert fewest_nodes(source) <= len(parse(source, bound=values).nodes)
@@ -255,7 +255,7 @@ def test_the_count_of_nodes_is_never_more_than_the_nodes(case):
 
 @given(st.text(alphabet="xy12.e+-*/^@()[],:;= \n\t#sinTE", max_size=40))
 def test_the_count_of_nodes_is_a_lower_bound_for_any_text_that_parses(text):
-    from cgcli.parse import fewest_nodes
+    from cgcli.language.parse import fewest_nodes
 
     try:
         graph = parse(text, bound={"x", "y"})
@@ -265,7 +265,7 @@ def test_the_count_of_nodes_is_a_lower_bound_for_any_text_that_parses(text):
 
 
 def test_the_count_of_nodes_by_hand():
-    from cgcli.parse import fewest_nodes
+    from cgcli.language.parse import fewest_nodes
 
     # 1 input, then an add for each +: 5 nodes; the 1e-3 is a constant, not a minus.
     assert fewest_nodes("x+x+x+x+x") == 5
@@ -278,7 +278,7 @@ def test_the_count_of_nodes_by_hand():
 
 
 def test_a_name_reassigned_n_times_costs_n_lookups(monkeypatch):
-    import cgcli.parse as parsing
+    import cgcli.language.parse as parsing
 
     class Counting(set):
         probes = 0

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 from test_properties import refuses_clearly
 
-from cgcli import ops, syntax
+from cgcli import ops
+from cgcli.language import syntax
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {"COLUMNS": "80", "NO_COLOR": None, "FORCE_COLOR": None, "TERM": "dumb"}
@@ -162,7 +163,7 @@ def test_the_exact_cap_warning_defines_the_node_it_names(cg):
     ],
 )
 def test_every_name_in_a_warning_is_the_users_or_defined_there(cg, args):
-    from cgcli.parse import parse
+    from cgcli.language.parse import parse
 
     run = cg("eval", *args)
     graph = parse(args[0])

@@ -19,7 +19,7 @@ def test_check_of_many_inputs_is_a_few_passes(monkeypatch):
     calls = []
     forward = OPS["mul"].forward
     monkeypatch.setattr(OPS["mul"], "forward", lambda *a: calls.append(1) or forward(*a))
-    from cgcli.check import check
+    from cgcli.interpret.check import check
 
     rows = check(result)
     assert [row.status for row in rows] == ["agree"] * (n + 1)
@@ -43,7 +43,7 @@ def test_check_of_a_huge_array_builds_no_index_past_the_ones_it_checks(monkeypat
             yield index
 
     monkeypatch.setattr(np, "ndindex", counting)
-    from cgcli.check import check, limit
+    from cgcli.interpret.check import check, limit
 
     result = cgcli.run("sum(x*x)", {"x": np.linspace(0, 1, 1_000_000)})
     rows = check(result)
@@ -67,8 +67,8 @@ def test_check_of_a_large_array_program_is_bounded_and_says_so(cg, tmp_path):
 def test_points_together_and_one_by_one_agree_on_the_corpus():
     from test_evaluate import CORPUS, POINTS
 
-    from cgcli import check as checking
-    from cgcli.evaluate import active_nodes
+    from cgcli.interpret import check as checking
+    from cgcli.interpret.evaluate import active_nodes
 
     for source in CORPUS:
         for x, y, z in POINTS:

@@ -10,7 +10,7 @@ import pytest
 from test_evaluate import CORPUS, POINTS
 
 import cgcli
-from cgcli.check import check
+from cgcli.interpret.check import check
 from cgcli.ops import OPS
 
 
@@ -55,7 +55,7 @@ def test_check_says_uncertain_when_differences_drown_in_rounding():
 
 
 def test_check_step_is_a_power_of_two_scaled_to_the_input():
-    from cgcli.check import step
+    from cgcli.interpret.check import step
 
     assert step(0.3) == 2.0**-10 and step(1000.0) == 2.0**-1
     assert math.frexp(step(12345.678))[0] == 0.5

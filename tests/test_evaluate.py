@@ -11,8 +11,8 @@ from programs import SYMPY_FUNCTIONS
 from sympy.parsing.sympy_parser import convert_xor, parse_expr, standard_transformations
 
 import cgcli
-from cgcli.evaluate import evaluate
-from cgcli.parse import parse
+from cgcli.interpret.evaluate import evaluate
+from cgcli.language.parse import parse
 
 
 def test_seed_example_by_hand():

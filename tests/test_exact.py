@@ -9,7 +9,7 @@ import sympy as sp
 from test_evaluate import CORPUS, MICROGRAD, POINTS
 
 import cgcli
-from cgcli.parse import parse
+from cgcli.language.parse import parse
 
 
 def test_micrograd_readme_program_is_exact():
@@ -44,7 +44,7 @@ def test_literals_in_the_program_are_exact_too():
 
 def test_irrational_ops_fall_back_to_float_downstream_only():
     graph = parse("u = x/3; v = sin(u); w = v*x + u")
-    result = cgcli.evaluate.evaluate(graph, {"x": F(1)}, exact=True)
+    result = cgcli.interpret.evaluate.evaluate(graph, {"x": F(1)}, exact=True)
     value = {node.name: result.values[node.id] for node in graph.nodes}
     assert value["u"] == F(1, 3)
     assert not isinstance(value["v"], F) and not isinstance(value["w"], F)
@@ -82,8 +82,8 @@ def test_exact_and_float_agree_to_float_precision(source):
     graph = parse(source)
     values = {"x": x, "y": y, "z": z}
     values = {name: values[name] for name in graph.inputs}
-    exact = cgcli.evaluate.evaluate(graph, values, exact=True)
-    floats = cgcli.evaluate.evaluate(graph, {k: float(v) for k, v in values.items()})
+    exact = cgcli.interpret.evaluate.evaluate(graph, values, exact=True)
+    floats = cgcli.interpret.evaluate.evaluate(graph, {k: float(v) for k, v in values.items()})
     for a, b in zip(exact.values, floats.values):
         assert float(a) == pytest.approx(float(b), rel=1e-13, abs=1e-13)
     for a, b in zip(exact.adjoints, floats.adjoints):

@@ -5,7 +5,7 @@ bound arrays (`z = OP(...); sum(w * z)`), and numpy's own version of the op. The
 local derivatives that explain prints for z are checked against central
 differences of numpy's version, in the JSON and in the text, and the numbers of
 every chain-rule line are checked to compute what the line says they equal. An
-op added to cgcli/ops.py without a case here fails test_every_op_has_a_case.
+op added to cgcli/ops/__init__.py without a case here fails test_every_op_has_a_case.
 """
 
 from __future__ import annotations

@@ -7,12 +7,12 @@ import sys
 
 from test_evaluate import CORPUS
 
-from cgcli import _tables, lalr
-from cgcli.parse import _Builder
+from cgcli.language import _tables, lalr
+from cgcli.language.parse import _Builder
 
 
 def test_tables_were_generated_from_this_grammar():
-    # If this fails, the grammar changed: run `python -m cgcli.lalr` and commit.
+    # If this fails, the grammar changed: run `python -m cgcli.language.lalr` and commit.
     assert _tables.GRAMMAR_DIGEST == lalr.digest(lalr.grammar_text())
 
 

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from cgcli.diagnose import Notice
+from cgcli.interpret.diagnose import Notice
 
 ESC = "\x1b"
 CONTROLS = ("\x1b", "\x07", "\x9b", "\r", "\u202e", "\x00")  # ESC, BEL, 8-bit CSI, CR, RLO

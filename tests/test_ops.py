@@ -1,6 +1,6 @@
 """Every op's derivative rule, against central differences and against 50-digit arithmetic.
 
-DOMAINS is parallel to the op table: an op added to cgcli/ops.py without a row
+DOMAINS is parallel to the op table: an op added to cgcli/ops/__init__.py without a row
 here fails test_every_op_has_a_gradient_check.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from cgcli.ops import OPS
-from cgcli.shapes import unbroadcast
+from cgcli.ops.shapes import unbroadcast
 
 rng = np.random.default_rng(20261126)
 

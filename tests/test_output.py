@@ -418,7 +418,7 @@ def test_a_signal_ignored_at_the_start_stays_ignored(tmp_path):
 # and holds it while the MemoryError goes up: the report must need nothing more.
 HOG = """
 import resource, sys
-from cgcli.arguments import Program
+from cgcli.cli.arguments import Program
 
 def load(self, *args, **kwargs):
     with open("/proc/self/statm") as statm:

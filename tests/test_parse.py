@@ -6,7 +6,7 @@ import pytest
 
 from cgcli.errors import SourceError
 from cgcli.graph import CONST, INPUT
-from cgcli.parse import parse
+from cgcli.language.parse import parse
 
 SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
 

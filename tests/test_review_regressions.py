@@ -352,7 +352,7 @@ def test_a_shared_node_is_drawn_in_full_above_its_references(cg):
 
 def test_check_looks_again_with_a_finer_step_before_a_verdict():
     import cgcli
-    from cgcli.check import check
+    from cgcli.interpret.check import check
 
     # At x = 700 the step is 2^-1: the differences are off by 2e-3
     # (they said uncertain); a step 256 times finer agrees with exp(700) itself.

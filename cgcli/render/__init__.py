@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..values import is_fraction
+from ..interpret.values import is_fraction
 
 FRACTION_WIDTH = 40  # longer exact values print as 17 digits and their length
 

@@ -9,7 +9,7 @@ import re
 import numpy as np
 
 from ..graph import CONST, INPUT
-from ..values import is_fraction, to_float
+from ..interpret.values import is_fraction, to_float
 
 SCHEMA = 1
 

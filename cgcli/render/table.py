@@ -9,9 +9,9 @@ from rich.table import Table
 from rich.text import Text
 
 from ..graph import CONST, INPUT
-from ..shapes import show as show_shape
-from ..streams import MAX_WIDTH
-from ..values import is_fraction, to_float
+from ..interpret.values import is_fraction, to_float
+from ..io.streams import MAX_WIDTH
+from ..ops.shapes import show as show_shape
 from . import Notation, array, fmt, printable
 from .layout import FORMULA, Paragraph, Scroll, lines
 

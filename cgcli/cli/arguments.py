@@ -8,7 +8,7 @@ import re
 
 import click
 
-from .errors import UsageError, shown
+from ..errors import UsageError, shown
 
 OPTION = re.compile(r"--[A-Za-z][A-Za-z0-9-]*(=.*)?", re.S)
 
@@ -67,9 +67,9 @@ class Program:
     def load(self, exact: bool = False, max_memory: int | None = None) -> tuple[str, dict]:
         """The program text and the values bound to its variables (arrays read from
         files within the memory budget `max_memory`)."""
-        from .bindings import parse_bindings
-        from .streams import read_source
-        from .valuefiles import read_values
+        from ..io.bindings import parse_bindings
+        from ..io.streams import read_source
+        from ..io.valuefiles import read_values
 
         expression, bindings, path = self.expression, list(self.bindings), self.path
         if path is not None:
@@ -121,7 +121,7 @@ def program_arguments(command):
 
 def view_options(command):
     """How numbers and symbols are written, how wide the text is, and where it goes."""
-    from .streams import MAX_WIDTH, MIN_WIDTH
+    from ..io.streams import MAX_WIDTH, MIN_WIDTH
 
     command = click.option(
         "-o", "--output", metavar="FILE", help="Write to FILE (replaced whole, never half-written)."
@@ -150,7 +150,7 @@ class Size(click.ParamType):
     name = "size"
 
     def convert(self, value, param, ctx):
-        from .budget import parse_size
+        from ..interpret.budget import parse_size
 
         if isinstance(value, int):
             return value
@@ -190,7 +190,7 @@ def evaluation_options(command):
 
 
 def notation_for(stream, ascii_only: bool):
-    from .render import Notation
-    from .streams import speaks_unicode
+    from ..io.streams import speaks_unicode
+    from ..render import Notation
 
     return Notation(ascii=ascii_only or not speaks_unicode(stream))

@@ -16,11 +16,11 @@ import stat
 import sys
 from contextlib import contextmanager, suppress
 
-from .errors import ClosedPipe, OutputError, Stopped, UsageError, shown
+from ..errors import ClosedPipe, OutputError, Stopped, UsageError, shown
 
 
 def read_source(path: str) -> str:
-    from .parse import MAX_SOURCE
+    from ..language.parse import MAX_SOURCE
 
     where = "standard input" if path == "-" else shown(path)
     try:

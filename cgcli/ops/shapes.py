@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from .errors import UsageError
+from ..errors import UsageError
 
 MAX_DIMENSIONS = 64  # numpy's limit
 

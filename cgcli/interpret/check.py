@@ -27,10 +27,10 @@ import math
 
 import numpy as np
 
+from ..graph import INPUT
 from .budget import DEFAULT, FLOAT
 from .diagnose import Notice
 from .evaluate import active_nodes, forward
-from .graph import INPUT
 from .values import to_float
 
 RELATIVE = 1e-6

@@ -23,9 +23,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .errors import UsageError, shown
+from ..errors import UsageError, shown
+from ..ops.shapes import MAX_DIMENSIONS
 from .points import CHUNK_BYTES, Chunk, Request, check_names
-from .shapes import MAX_DIMENSIONS
 
 MAGIC = b"\x93NUMPY"
 ZIP = b"PK"  # an archive's first member (PK\x03\x04), or an empty archive (PK\x05\x06)

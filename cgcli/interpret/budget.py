@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from .errors import UsageError, shown
+from ..errors import UsageError, shown
 
 DEFAULT = 1 << 30  # 1 GiB
 FLOAT = 8  # bytes of a float64

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .errors import UsageError, shown
+from ..errors import UsageError, shown
 
 if TYPE_CHECKING:
     from .batch import Summary  # the rows skipped and the columns not written are noted there

@@ -11,13 +11,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..errors import EvaluationError, UsageError, shown
+from ..graph import INPUT, Graph
+from ..ops import EXACT_BITS
+from ..ops.shapes import MAX_DIMENSIONS, ShapeError, show, unbroadcast
 from .budget import DEFAULT, FLOAT, check_budget
 from .diagnose import Notice, at_inputs, describe, diagnose, number, unbound
-from .errors import EvaluationError, UsageError, shown
-from .graph import INPUT, Graph
 from .kinks import KinkHit, describe_kink, find_kinks, nan_at_kinks
-from .ops import EXACT_BITS
-from .shapes import MAX_DIMENSIONS, ShapeError, show, unbroadcast
 
 
 class Result:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import re
 
-from .budget import check_budget
-from .errors import UsageError, shown
-from .ops import EXACT_BITS, FUNCTIONS
-from .shapes import MAX_DIMENSIONS
+from ..errors import UsageError, shown
+from ..interpret.budget import check_budget
+from ..ops import EXACT_BITS, FUNCTIONS
+from ..ops.shapes import MAX_DIMENSIONS
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
@@ -104,7 +104,7 @@ def too_small(what: str, arg: str, number: bool = True, where: str | None = None
 
 def _fraction(text: str, arg: str, exact: bool):
     """p/q, exactly where it can be: the Fraction under --exact, else its nearest float."""
-    from .exact import exact_value
+    from ..interpret.exact import exact_value
 
     top, _, bottom = text.partition("/")
     numerator, denominator = parse_number(top, arg), parse_number(bottom, arg)
@@ -125,7 +125,7 @@ def _fraction(text: str, arg: str, exact: bool):
 
 
 def _exact(text: str, arg: str):
-    from .exact import exact_value
+    from ..interpret.exact import exact_value
 
     value = exact_value(text)
     if value is None:

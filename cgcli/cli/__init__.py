@@ -8,6 +8,7 @@ from contextlib import suppress
 
 import click
 
+from ..errors import CgError, EvaluationError, Exit, UsageError
 from .arguments import (
     ExpressionCommand,
     evaluation_options,
@@ -15,7 +16,6 @@ from .arguments import (
     program_arguments,
     view_options,
 )
-from .errors import CgError, EvaluationError, Exit, UsageError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,11 +102,11 @@ def eval_command(
       cg eval "sum(relu(W @ x + b))" "W=[[1,2],[3,-4]]" "x=[0.5,1]" "b=[0.1,-0.2]"
       cg eval "sin(x)*exp(-y^2)" --batch points.csv -o out.csv
     """
-    from . import run
-    from .streams import open_output
+    from .. import run
+    from ..io.streams import open_output
 
     if batch is not None:
-        from .batch import refuse
+        from ..io.batch import refuse
 
         refuse(
             {
@@ -141,19 +141,19 @@ def eval_command(
     )
     checked = None
     if check_numerically:
-        from .check import check, unchecked
+        from ..interpret.check import check, unchecked
 
         checked = check(result, max_memory) if result.jacobian is None else None
         result.notices.extend(unchecked(result, checked))
     warn(result.notices, width)
     with open_output(output) as stream:
         if as_json:
-            from .render.jsonout import write
+            from ..render.jsonout import write
 
             write(stream, result, checked)
             stream.write("\n")
         else:
-            from .render.table import checks, kinks, table
+            from ..render.table import checks, kinks, table
 
             notation = notation_for(stream, ascii_only)
             out = console(stream, width)
@@ -174,7 +174,7 @@ def eval_command(
         message = f"--check: reverse mode and finite differences disagree for {', '.join(disagree)}"
         if strict:
             raise EvaluationError(message, "See the table of the check above.")
-        from .diagnose import Notice
+        from ..interpret.diagnose import Notice
 
         warn([Notice("check", message)], width)
 
@@ -182,9 +182,9 @@ def eval_command(
 def batch_command(
     program, batch, as_json, skip_bad, kink, strict, output, keep, width=None, max_memory=None
 ):
-    from . import batch as batches
-    from .parse import parse
-    from .streams import open_output
+    from ..io import batch as batches
+    from ..io.streams import open_output
+    from ..language.parse import parse
 
     source, values = program.load(max_memory=max_memory)
     graph = parse(source, bound=values)
@@ -209,7 +209,7 @@ def progress_bar(path: str):
         return contextlib.nullcontext(None)
     from rich.progress import Progress
 
-    from .streams import console as make
+    from ..io.streams import console as make
 
     @contextlib.contextmanager
     def bar():
@@ -255,10 +255,10 @@ def graph_command(
       cg graph "(a+b)*(b-c)" --format dot | dot -Tsvg > graph.svg
       cg graph "(a+b)*(b-c)" a=1 b=2 c=3 --format mermaid -o graph.md
     """
-    from .drawing import to_draw
-    from .parse import parse
-    from .render.tree import MAX_DEPTH
-    from .streams import open_output
+    from ..interpret.drawing import to_draw
+    from ..io.streams import open_output
+    from ..language.parse import parse
+    from ..render.tree import MAX_DEPTH
 
     if form == "json":
         no_precision(precision, "--format json", "the tree (or DOT, Mermaid)")
@@ -276,19 +276,19 @@ def graph_command(
     with open_output(output) as stream:
         notation = notation_for(stream, ascii_only)
         if form == "tree":
-            from .render.tree import depth_for, tree
+            from ..render.tree import depth_for, tree
 
             out = console(stream, width)
             limit = depth or depth_for(out.width)
             show(stream, tree(graph, result, notation, precision, limit), out, notation.ascii)
             if result is not None:
-                from .render.table import kinks
+                from ..render.table import kinks
 
                 found = kinks(result, notation)
                 if found is not None:
                     show(stream, found, out, notation.ascii)
             return
-        from .render import export, plain
+        from ..render import export, plain
 
         if form == "json":
             drawn = export.graph_json(graph, result) + "\n"
@@ -317,9 +317,9 @@ def explain_command(
     Example:
       cg explain "(a+b)*(b-c)" a=1 b=2 c=3
     """
-    from . import run
-    from .explain import explain
-    from .streams import open_output
+    from .. import run
+    from ..io.streams import open_output
+    from ..render.steps import explain
 
     if as_json:
         no_precision(precision, "--json", "the steps as text")
@@ -335,11 +335,11 @@ def explain_command(
         notation = notation_for(stream, ascii_only)
         steps = explain(result, notation, precision)
         if as_json:
-            from .render.jsonout import explanation_json
+            from ..render.jsonout import explanation_json
 
             stream.write(explanation_json(result, steps) + "\n")
             return
-        from .render.explain import text
+        from ..render.explain import text
 
         show(
             stream, text(steps, result, notation, precision), console(stream, width), notation.ascii
@@ -356,14 +356,14 @@ def no_precision(precision, json: str, instead: str) -> None:
 
 
 def console(stream, width=None):
-    from .streams import console as make
+    from ..io.streams import console as make
 
     return make(None if stream is sys.stdout else stream, width=width)
 
 
 def show(stream, renderable, out=None, ascii_only=False) -> None:
     if ascii_only:
-        from .render import AsciiOnly
+        from ..render import AsciiOnly
 
         renderable = AsciiOnly(renderable)
     # Not cropped: a line wider than the page (a wide table, a long number) runs past it.
@@ -375,9 +375,9 @@ def warn(notices, width=None) -> None:
         return
     from rich.text import Text
 
-    from .errors import paragraph
-    from .render.layout import Paragraph
-    from .streams import console as make
+    from ..errors import paragraph
+    from ..io.streams import console as make
+    from ..render.layout import Paragraph
 
     err = make(stderr=True, width=width)
     wrap = err.is_terminal  # between words at its width; to a file, a warning a line
@@ -395,8 +395,8 @@ def ctx_name(error: click.UsageError) -> str:
 def report(error: CgError) -> None:
     from rich.markup import escape
 
-    from .errors import ClosedPipe, paragraph
-    from .streams import console as make
+    from ..errors import ClosedPipe, paragraph
+    from ..io.streams import console as make
 
     err = make(stderr=True)
     # soft_wrap: Rich must not re-wrap the source line, or the caret would move.
@@ -417,7 +417,7 @@ INTERNAL_ERROR = (
 
 
 def main(argv=None) -> None:
-    from .streams import Guarded, stopping_on_signals
+    from ..io.streams import Guarded, stopping_on_signals
 
     args = sys.argv[1:] if argv is None else list(argv)
     # Every write to standard output or standard error, by cg, Rich or click, says
@@ -445,7 +445,7 @@ def main(argv=None) -> None:
 
 def run_command(args: list[str]) -> int:
     """Run the command; the exit code for what happened, every error said in words."""
-    from .errors import ClosedPipe, Stopped, shown
+    from ..errors import ClosedPipe, Stopped, shown
 
     try:
         code = cli.main(args=args, prog_name="cg", standalone_mode=False)
@@ -499,7 +499,7 @@ def show_click_error(error: click.ClickException) -> None:
     """click's usage message, with what it echoes made printable."""
     import io
 
-    from .errors import ClosedPipe, paragraph
+    from ..errors import ClosedPipe, paragraph
 
     text = io.StringIO()
     error.show(file=text)

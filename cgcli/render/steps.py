@@ -27,14 +27,13 @@ import re
 
 import numpy as np
 
-from . import formulas
-from .exact import local_partial
-from .graph import CONST, INPUT, operand
-from .kinks import nan_at_kinks
-from .ops import Op
-from .render import ARRAY_ITEMS, Notation, fmt
-from .shapes import unbroadcast
-from .values import to_float
+from ..graph import CONST, INPUT, operand
+from ..interpret.exact import local_partial
+from ..interpret.kinks import nan_at_kinks
+from ..interpret.values import to_float
+from ..ops import Op, formulas
+from ..ops.shapes import unbroadcast
+from . import ARRAY_ITEMS, Notation, fmt
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 ADJOINT_THEN = re.compile(r"\bG(?=[.\[])")

@@ -7,8 +7,8 @@ import math
 
 import numpy as np
 
-from .errors import SourceError, shown
-from .graph import CONST, INPUT, Graph
+from ..errors import SourceError, shown
+from ..graph import CONST, INPUT, Graph
 from .kinks import nan_at_kinks
 from .values import is_fraction
 
@@ -140,7 +140,7 @@ def at_inputs(graph: Graph, node, values) -> str:
 
 
 def number(value) -> str:
-    from .render import fmt
+    from ..render import fmt
 
     return fmt(value)
 

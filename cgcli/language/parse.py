@@ -11,10 +11,10 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..errors import SourceError, UsageError
+from ..graph import CONST, MAX_NODES, Graph
+from ..ops import CONSTANTS, FUNCTIONS, OPS
 from . import lalr
-from .errors import SourceError, UsageError
-from .graph import CONST, MAX_NODES, Graph
-from .ops import CONSTANTS, FUNCTIONS, OPS
 from .syntax import clip, example, non_ascii, suggestion, syntax_error
 
 # Larger programs are refused before any work: a million-deep nesting is 7 MB.
@@ -431,7 +431,7 @@ def _choose(ops, positional: int, keywords: list):
 
 
 def _array_text(value) -> str:
-    from .render import fmt
+    from ..render import fmt
 
     return fmt(value)
 

@@ -14,12 +14,12 @@ import math
 
 import numpy as np
 
+from ..errors import EvaluationError
+from ..graph import CONST, INPUT, Graph
+from ..ops.shapes import ShapeError, show
 from .budget import DEFAULT, FLOAT, check_budget
 from .diagnose import Notice, describe, diagnose
-from .errors import EvaluationError
 from .evaluate import Result, active_nodes, check_memory, evaluate, forward, infer_shapes
-from .graph import CONST, INPUT, Graph
-from .shapes import ShapeError, show
 
 
 def to_draw(

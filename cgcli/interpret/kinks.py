@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .graph import Graph
+from ..graph import Graph
 from .values import to_float
 
 

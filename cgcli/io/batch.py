@@ -15,10 +15,10 @@ import math
 
 import numpy as np
 
-from .diagnose import Notice
-from .errors import EvaluationError, UsageError, shown
-from .evaluate import active_nodes, backward, forward, unused
-from .kinks import find_kinks
+from ..errors import EvaluationError, UsageError, shown
+from ..interpret.diagnose import Notice
+from ..interpret.evaluate import active_nodes, backward, forward, unused
+from ..interpret.kinks import find_kinks
 from .points import Request, read, rows_a_chunk
 
 # Options that --batch refuses, each with the reason it does not fit a batch.
@@ -290,7 +290,7 @@ def _csv_cell(value) -> str:
 
 
 def json_lines(table: np.ndarray, names: list[str], kept=(), cells=()) -> str:
-    from .render.jsonout import number
+    from ..render.jsonout import number
 
     lines = []
     k = len(names)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
+from ..errors import SourceError
+from ..ops import FUNCTIONS, KNOWN_AS, OPS
 from . import lalr
-from .errors import SourceError
-from .ops import FUNCTIONS, KNOWN_AS, OPS
 
 # fmt: off
 # What to type instead of a non-ASCII character that looks like an ASCII one.
