@@ -4,7 +4,7 @@
 
 For f(x, y) = sin(x)*exp(-y^2) + log(1+x^2) at N points (default 10^6) it times
 the value and both partial derivatives through cg's library call
-(cgcli.io.batch.evaluate_points, the one --batch uses) and through numpy code
+(cgcli.interpret.batch.evaluate_points, the one --batch uses) and through numpy code
 written by hand for this f, in the same run, on one thread, and prints the
 ratio of the best of R runs. Then it times `cg eval --batch` end to end on an
 N-row CSV file (read, evaluate, write), with its peak memory, and again on N/10
@@ -24,7 +24,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # numpy's kernels on one thread, 
 
 import numpy as np
 
-from cgcli.io.batch import evaluate_points
+from cgcli.interpret.batch import evaluate_points
 from cgcli.language.parse import parse
 
 PROGRAM = "sin(x)*exp(-y^2) + log(1+x^2)"
@@ -90,7 +90,7 @@ def main():
     print(f"value and gradient of {PROGRAM} at {n:,} points (best of {args.repeat}, one thread)")
     print(f"{'':32}{'seconds':>10}{'ratio':>8}")
     print(f"{'hand-written numpy':32}{t_hand:10.4f}{1.0:8.2f}")
-    print(f"{'cg (cgcli.io.batch.evaluate_points)':32}{t_cg:10.4f}{t_cg / t_hand:8.2f}")
+    print(f"{'cg (cgcli.interpret.batch.evaluate_points)':32}{t_cg:10.4f}{t_cg / t_hand:8.2f}")
 
     print()
     print("cg eval --batch points.csv -o out.csv, end to end (a fresh process)")

@@ -251,7 +251,7 @@ def batch_rows(points: int, repeat: int) -> list[tuple]:
     import numpy as np
     from batch import by_hand, cli_rows  # benchmarks/batch.py
 
-    from cgcli.io.batch import evaluate_points
+    from cgcli.interpret.batch import evaluate_points
     from cgcli.language.parse import parse
 
     rng = np.random.default_rng(0)

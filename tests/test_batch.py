@@ -155,7 +155,7 @@ def test_squares_and_reciprocals_are_correctly_rounded_in_eval_and_batch(program
     # square or reciprocal of the float, rounded once.
     from fractions import Fraction
 
-    from cgcli.io.batch import evaluate_points
+    from cgcli.interpret.batch import evaluate_points
     from cgcli.language.parse import parse
 
     rng = np.random.default_rng(11)

@@ -138,7 +138,7 @@ def test_nearly_valid_programs_get_an_answer_or_a_clear_refusal(case, data):
 @given(programs(max_depth=5), st.lists(st.floats(0.3, 2.0), min_size=3, max_size=3))
 def test_a_batch_gives_what_each_point_gives_on_its_own(case, offsets):
     """Arrays through the whole op table at once: a batch equals point by point."""
-    from cgcli.io.batch import evaluate_points
+    from cgcli.interpret.batch import evaluate_points
 
     source, values, _ = case
     graph = parse(source, values)

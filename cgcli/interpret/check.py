@@ -28,10 +28,10 @@ import math
 import numpy as np
 
 from ..graph import INPUT
+from ..values import to_float
 from .budget import DEFAULT, FLOAT
 from .diagnose import Notice
 from .evaluate import active_nodes, forward
-from .values import to_float
 
 RELATIVE = 1e-6
 ABSOLUTE = 1e-10

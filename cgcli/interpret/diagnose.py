@@ -9,8 +9,8 @@ import numpy as np
 
 from ..errors import SourceError, shown
 from ..graph import CONST, INPUT, Graph
+from ..values import is_fraction
 from .kinks import nan_at_kinks
-from .values import is_fraction
 
 
 class Notice:
@@ -140,7 +140,7 @@ def at_inputs(graph: Graph, node, values) -> str:
 
 
 def number(value) -> str:
-    from ..render import fmt
+    from ..values import fmt
 
     return fmt(value)
 

@@ -77,8 +77,8 @@ def _known_values(graph: Graph, values: dict, exact: bool, budget: int | None) -
     Each array, and all of them, within the memory budget."""
     from fractions import Fraction
 
+    from ..values import to_float
     from .exact import exact_value, small
-    from .values import to_float
 
     nodes = graph.nodes
     shapes: list = [None] * len(nodes)

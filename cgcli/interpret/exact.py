@@ -15,7 +15,7 @@ import numpy as np
 
 from ..graph import INPUT
 from ..ops import EXACT_BITS
-from .values import to_float
+from ..values import to_float
 
 DECIMAL = re.compile(r"([+-]?)([0-9]*)\.?([0-9]*)(?:[eE]([+-]?[0-9]+))?\Z")
 

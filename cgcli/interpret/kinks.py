@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..graph import Graph
-from .values import to_float
+from ..values import to_float
 
 
 class KinkHit:

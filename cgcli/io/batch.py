@@ -16,10 +16,10 @@ import math
 import numpy as np
 
 from ..errors import EvaluationError, UsageError, shown
-from ..interpret.diagnose import Notice
-from ..interpret.evaluate import active_nodes, backward, forward, unused
-from ..interpret.kinks import find_kinks
-from .points import Request, read, rows_a_chunk
+from ..interpret.batch import check_batchable, evaluate_chunk, rows_a_chunk
+from ..interpret.evaluate import unused
+from .points import read
+from .rows import Request, Summary
 
 # Options that --batch refuses, each with the reason it does not fit a batch.
 REFUSED = {
@@ -41,144 +41,6 @@ def refuse(given: dict[str, bool]) -> None:
         raise UsageError(
             f"--batch does not take {', '.join(refused)}",
             " ".join(REFUSED[option] for option in refused),
-        )
-
-
-class Summary:
-    """What a batch did: rows written, rows skipped and where, rows not finite, and
-    the columns of the file that it did not write."""
-
-    MAX_NAMES = 1000  # columns not written that are remembered by name
-
-    def __init__(self, notices: list[Notice] = ()):
-        self.found = list(notices)  # known before the first row: bindings not used
-        self.rows = 0
-        self.unit = "line"  # how the file's rows are numbered: a .npy's by row
-        self.skipped: list[int] = []  # line (or row) numbers
-        self.not_finite = 0
-        self.first_not_finite: int | None = None
-        self.unwritten: dict[str, None] = {}  # in the file's order
-        self.unwritten_kind = "column"
-        self.more_unwritten = False
-
-    def not_written(self, kind: str, names) -> None:
-        self.unwritten_kind = kind
-        for name in names:
-            if name in self.unwritten:
-                continue
-            if len(self.unwritten) == self.MAX_NAMES:
-                self.more_unwritten = True
-                return
-            self.unwritten[name] = None
-
-    def notices(self) -> list[Notice]:
-        found = list(self.found)
-        if self.unwritten:
-            found.append(self._unwritten())
-        if self.skipped:
-            many = len(self.skipped) > 1
-            lines = ", ".join(map(str, self.skipped[:10])) + (", ..." * (len(self.skipped) > 10))
-            found.append(
-                Notice(
-                    "skipped",
-                    f"skipped {len(self.skipped)} bad row{'s' * many} (line{'s' * many} {lines})",
-                )
-            )
-        if self.not_finite:
-            found.append(
-                Notice(
-                    "value",
-                    f"{self.not_finite} row{'s' * (self.not_finite > 1)} "
-                    f"{'have' if self.not_finite > 1 else 'has'} a value or derivative that "
-                    f"is not finite (the first at {self.unit} {self.first_not_finite})",
-                )
-            )
-        return found
-
-    def _unwritten(self) -> Notice:
-        names = [shown(name, 40) for name in list(self.unwritten)[:5]]
-        listed = ", ".join(names)
-        if self.more_unwritten:
-            listed += " and more"
-        elif len(self.unwritten) > 5:
-            listed += f" and {len(self.unwritten) - 5} more"
-        one = len(self.unwritten) == 1
-        they, are = ("it", "is") if one else ("them", "are")
-        return Notice(
-            "unused",
-            f"the {self.unwritten_kind}{'' if one else 's'} {listed} {are} not written: the "
-            f"program does not use {they} (--keep {','.join(names)} writes {they})",
-        )
-
-
-def evaluate_chunk(
-    graph, columns: dict, kink: str = "subgradient", lines=None, unit: str = "line"
-) -> tuple:
-    """The output and d(output)/d(input) of every row, for elementwise programs;
-    `lines` numbers the rows, for messages (and counts them where no input does)."""
-    n = len(lines) if lines is not None else len(next(iter(columns.values()), ()))
-    with np.errstate(all="ignore"):
-        values = forward(graph, columns)
-        active = active_nodes(graph)
-        kinked = {}
-        if kink != "subgradient":
-            hits = find_kinks(graph, values, active)
-            if kink == "error" and hits:
-                node = graph.nodes[hits[0].node]
-                point = graph.in_terms_of_inputs(node, hits[0].kink.point)
-                row = np.argmax(np.broadcast_to(hits[0].mask, (n,)))
-                where = f"on {unit} {lines[row]}" if lines is not None else f"in row {row + 1}"
-                raise EvaluationError(
-                    f"--kink error: {node.name} = {graph.definition(node)} is evaluated at "
-                    f"{point} {where}"
-                )
-            for hit in hits:
-                kinked.setdefault(hit.node, []).append(hit)
-        out = _rows(values[graph.output], n)
-        # The seed 1 as a scalar broadcasts, and spares multiplying by an array of ones.
-        adjoints = backward(graph, values, active, kinked, seed=np.float64(1.0))
-    gradients = {}
-    for name, i in graph.inputs.items():
-        gradient = adjoints[i]
-        gradients[name] = np.zeros(n) if gradient is None else _rows(gradient, n)
-    return out, gradients
-
-
-def _rows(value, n: int):
-    """A value for every row: a constant (or the scalar seed) spread over them."""
-    if type(value) is np.ndarray and value.shape == (n,):
-        return value
-    return np.broadcast_to(value, (n,))
-
-
-def evaluate_points(graph, columns: dict, chunk: int | None = None) -> tuple:
-    """The output and gradient at every point of `columns` (name -> 1-D array), a
-    chunk at a time: the library call behind --batch."""
-    check_batchable(graph)
-    chunk = chunk or rows_a_chunk(len(graph.nodes))
-    n = len(next(iter(columns.values())))
-    out = np.empty(n)
-    gradients = {name: np.empty(n) for name in graph.inputs}
-    for start in range(0, n, chunk):
-        part = {
-            name: np.asarray(c[start : start + chunk], dtype=np.float64)
-            for name, c in columns.items()
-        }
-        value, gradient = evaluate_chunk(graph, part)
-        out[start : start + chunk] = value
-        for name in graph.inputs:
-            gradients[name][start : start + chunk] = gradient[name]
-    return out, gradients
-
-
-def check_batchable(graph) -> None:
-    if graph.arrays:
-        uses = sorted({n.op.name for n in graph.nodes if n.inputs and not n.op.elementwise})
-        raise UsageError(
-            "--batch evaluates every point on its own, but this program uses "
-            + (", ".join(uses) if uses else "arrays")
-            + ", which would mix the points",
-            "Batch programs use numbers and elementwise functions only.",
         )
 
 
@@ -290,7 +152,7 @@ def _csv_cell(value) -> str:
 
 
 def json_lines(table: np.ndarray, names: list[str], kept=(), cells=()) -> str:
-    from ..render.jsonout import number
+    from ..values import number
 
     lines = []
     k = len(names)

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..errors import UsageError, shown
 from ..ops.shapes import MAX_DIMENSIONS
-from .points import CHUNK_BYTES, Chunk, Request, check_names
+from .rows import CHUNK_BYTES, Chunk, Request, check_names
 
 MAGIC = b"\x93NUMPY"
 ZIP = b"PK"  # an archive's first member (PK\x03\x04), or an empty archive (PK\x05\x06)

@@ -17,48 +17,15 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import UsageError, shown
+from .rows import CHUNK_BYTES, Chunk, Request, Summary, check_names
 
-if TYPE_CHECKING:
-    from .batch import Summary  # the rows skipped and the columns not written are noted there
-
-# The memory a batch may use, in bytes. TODO(limits): take the --max-memory budget
-# (default 1 GiB, arguments.py) here once that option exists; these are its shares.
-MEMORY = 1 << 30
-CHUNK = 8192  # rows a pass at most: the intermediate arrays of a chunk stay in cache
-CHUNK_BYTES = MEMORY // 64  # characters of text, or bytes of an array, read a chunk
-EVALUATION_BYTES = MEMORY // 2  # a chunk's values and adjoints: 16 bytes a node a row
 MAX_LINE = 1 << 20  # characters in a line of CSV or JSON lines, the header's included
 MAX_DIGITS = 4000  # in a JSON integer (Python refuses to read more than 4300)
 DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*\Z")
-
-
-def rows_a_chunk(nodes: int) -> int:
-    """Rows evaluated at once by a program of `nodes` nodes: CHUNK, or fewer where
-    a chunk's values and adjoints would not fit in EVALUATION_BYTES."""
-    return max(1, min(CHUNK, EVALUATION_BYTES // (16 * max(nodes, 1))))
-
-
-class Request:
-    """What a batch asks of its file: the inputs it needs, the columns to keep,
-    the names already bound on the command line, and how many rows a chunk."""
-
-    def __init__(self, needed, keep=(), bound=(), rows: int = CHUNK, skip_bad: bool = False):
-        self.needed, self.keep, self.bound = list(needed), list(keep), list(bound)
-        self.rows, self.skip_bad = rows, skip_bad
-
-
-class Chunk:
-    """Rows of input: the values of each column as arrays, each row's line number,
-    and the values of the columns kept, a list a column."""
-
-    def __init__(self, columns: dict[str, np.ndarray], lines: np.ndarray, kept=None):
-        self.columns, self.lines = columns, lines
-        self.kept: dict[str, list] = kept or {}
 
 
 def read(path: str, request: Request, summary: Summary, progress=None) -> Iterator[Chunk]:
@@ -77,36 +44,6 @@ def read(path: str, request: Request, summary: Summary, progress=None) -> Iterat
         yield from _read_lines(path, where, request, summary, progress, _json_rows)
     else:
         yield from _read_lines(path, where, request, summary, progress, _csv_rows)
-
-
-def check_names(names: list[str], request: Request, where: str, kind: str, summary, hint=None):
-    """The names a file offers (a CSV header, an .npz's arrays, a .npy's fields)
-    against those the batch asks for; those it does not use are noted."""
-    present = set(names)
-    clash = [name for name in request.bound if name in present]
-    if clash:
-        raise UsageError(
-            f"{clash[0]} is given twice: bound on the command line and as a {kind} of {where}",
-            f"Give it one value: drop {clash[0]}=... to take each row's, or give the "
-            f"file without that {kind}.",
-        )
-    wanted = request.needed + request.keep
-    missing = [name for name in wanted if name not in present]
-    if missing:
-        listed = ", ".join(shown(name) for name in missing[:10])
-        raise UsageError(f"{where} has no {kind} for {listed}", hint)
-    if len(present) < len(names):
-        counts: dict[str, int] = {}
-        for name in names:
-            counts[name] = counts.get(name, 0) + 1
-        twice = [name for name in wanted if counts[name] > 1]
-        if twice:
-            raise UsageError(
-                f"{where} has {counts[twice[0]]} {kind}s named {shown(twice[0])}",
-                "Give each column one name, so that cg knows which to take.",
-            )
-    used = set(wanted)
-    summary.not_written(kind, [name for name in names if name and name not in used])
 
 
 # ------------------------------------------------------------- text: CSV, JSON lines

@@ -18,6 +18,8 @@ from contextlib import contextmanager, suppress
 
 from ..errors import ClosedPipe, OutputError, Stopped, UsageError, shown
 
+MIN_WIDTH, MAX_WIDTH = 20, 1000  # the widths cg lays text out for
+
 
 def read_source(path: str) -> str:
     from ..language.parse import MAX_SOURCE
@@ -373,9 +375,6 @@ def stopping_on_signals():
 
 
 # ------------------------------------------------------------------ consoles
-
-
-MIN_WIDTH, MAX_WIDTH = 20, 1000  # the widths cg lays text out for
 
 
 def columns(stream) -> int:

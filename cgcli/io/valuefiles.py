@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..errors import UsageError, shown
 from ..interpret.budget import DEFAULT, FLOAT, check_budget
 from ..ops.shapes import MAX_DIMENSIONS
-from .bindings import check_name, checked_array, parse_array, too_small, underflows
+from .literals import check_name, checked_array, parse_array, too_small, underflows
 
 TEXT_SHARE = 32  # a text file of values may take this many times its size in memory
 

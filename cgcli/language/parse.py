@@ -431,7 +431,7 @@ def _choose(ops, positional: int, keywords: list):
 
 
 def _array_text(value) -> str:
-    from ..render import fmt
+    from ..values import fmt
 
     return fmt(value)
 

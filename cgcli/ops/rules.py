@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..interpret.values import is_fraction
+from ..values import is_fraction
 
 # Exact arithmetic stops (and falls back to float64) past numerators or
 # denominators of this many bits.

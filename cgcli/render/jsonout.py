@@ -3,36 +3,14 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 
 import numpy as np
 
 from ..graph import CONST, INPUT
-from ..interpret.values import is_fraction, to_float
+from ..values import exact, number
 
 SCHEMA = 1
-
-
-def number(value):
-    """A float for JSON: non-finite values become the strings protobuf's JSON mapping uses.
-
-    An array becomes nested lists of them.
-    """
-    if isinstance(value, np.ndarray) and value.ndim:
-        array = np.asarray(value, dtype=np.float64)
-        if np.isfinite(array).all():
-            return array.tolist()
-        return np.vectorize(number, otypes=[object])(array).tolist()
-    x = float(to_float(value))
-    if math.isfinite(x):
-        return x
-    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
-
-
-def exact(value):
-    """An exact value as a string ("2421/98", "3"), or None when it is a float."""
-    return str(value) if is_fraction(value) else None
 
 
 def document(result, checks=None) -> dict:

@@ -13,6 +13,8 @@ import re
 from rich.measure import Measurement
 from rich.text import Text
 
+from ..io.streams import MAX_WIDTH, MIN_WIDTH  # noqa: F401 (the widths cg lays text out for)
+
 # Where a formula breaks best, best first: before ' = ' (a step of a chain), after
 # ', ' (between arguments or elements), before ' + ' or ' - ' (between terms).
 FORMULA = ((" = ",), (", ",), (" + ", " - "))

@@ -30,9 +30,9 @@ import numpy as np
 from ..graph import CONST, INPUT, operand
 from ..interpret.exact import local_partial
 from ..interpret.kinks import nan_at_kinks
-from ..interpret.values import to_float
 from ..ops import Op, formulas
 from ..ops.shapes import unbroadcast
+from ..values import to_float
 from . import ARRAY_ITEMS, Notation, fmt
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

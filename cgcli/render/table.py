@@ -9,11 +9,10 @@ from rich.table import Table
 from rich.text import Text
 
 from ..graph import CONST, INPUT
-from ..interpret.values import is_fraction, to_float
-from ..io.streams import MAX_WIDTH
 from ..ops.shapes import show as show_shape
+from ..values import is_fraction, to_float
 from . import Notation, array, fmt, printable
-from .layout import FORMULA, Paragraph, Scroll, lines
+from .layout import FORMULA, MAX_WIDTH, Paragraph, Scroll, lines
 
 TITLE_WIDTH = 60
 ARRAY_WIDTH = 16  # the least an array's lines get, at any width
