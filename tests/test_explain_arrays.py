@@ -56,6 +56,8 @@ ELEMENTWISE = {
     "sqrt": (np.sqrt, (0.3, 3)),
     "abs": (np.abs, "signed"),
     "relu": (lambda x: np.maximum(x, 0.0), "signed"),
+    "sign": (np.sign, "signed"),
+    "step": (lambda x: (x > 0).astype(float), "signed"),
     "sigmoid": (sigmoid, (-3, 3)),
     "softplus": (lambda x: np.log1p(np.exp(x)), (-3, 3)),
     "min": (np.minimum, "signed"),
@@ -163,6 +165,11 @@ ARRAYS = {
     "transpose": [
         ("x.T", {"x": (3,)}, np.transpose),
         ("transpose(x)", {"x": (2, 3)}, np.transpose),
+    ],
+    "broadcast": [
+        ("broadcast(x, 3)", {"x": ()}, lambda x: np.broadcast_to(x, (3,))),
+        ("broadcast(x, 2, 3)", {"x": (3,)}, lambda x: np.broadcast_to(x, (2, 3))),
+        ("broadcast(x, 2, 3)", {"x": (2, 1)}, lambda x: np.broadcast_to(x, (2, 3))),
     ],
     "reshape": [
         ("reshape(x, 4)", {"x": (4,)}, lambda x: np.reshape(x, 4)),

@@ -50,6 +50,8 @@ DOMAINS = {
     "sqrt": (uniform(0.1, 5),),
     "abs": (away_from_zero(0.1, 3),),
     "relu": (away_from_zero(0.1, 3),),
+    "sign": (away_from_zero(0.1, 3),),
+    "step": (away_from_zero(0.1, 3),),
     "sigmoid": (uniform(-6, 6),),
     "softplus": (uniform(-6, 6),),
     "min": (uniform(-3, -0.2), uniform(0.2, 3)),
@@ -78,6 +80,7 @@ ARRAY_CASES = {
     "softmax": [((4,), {}), ((2, 3), {"axis": 0}), ((2, 3), {"axis": -1})],
     "norm": [((4,), {}), ((2, 3), {}), ((3, 2), {"axis": 0})],
     "transpose": [((2, 3), {}), ((4,), {}), ((2, 3, 4), {})],
+    "broadcast": [((), {"shape": (3,)}), ((3,), {"shape": (2, 3)}), ((2, 1), {"shape": (2, 3)})],
     "reshape": [((6,), {"shape": (2, 3)}), ((2, 3), {"shape": (3, -1)})],
     "index": [
         ((5,), {"key": (1,)}),
@@ -297,3 +300,40 @@ def test_stable_functions_do_not_overflow():
     # Far from 0, the derivative keeps its digits instead of rounding to 0.
     assert vjp("sigmoid", 40.0)[1][0] == pytest.approx(math.exp(-40.0), rel=1e-15)
     assert vjp("tanh", 20.0)[1][0] == pytest.approx(4 * math.exp(-40.0), rel=1e-14)
+
+
+def _formula_rule(op, k, w, out, args, settings):
+    """Argument k's rule from the op's `d` column (the one its formula prints), on
+    float64 through the NUMPY namespace, summed back to the argument's shape."""
+    from cgcli.ops.derivatives import NUMPY
+
+    return unbroadcast(op.d[k](NUMPY, w, out, *args, **settings), np.shape(args[k]))
+
+
+@pytest.mark.parametrize("name", sorted(DOMAINS))
+def test_the_printed_rule_agrees_with_the_numeric_rule(name):
+    # Where an op keeps a numeric form beside its plain rule (for stability or a
+    # convention), the two agree wherever the op is smooth: to rounding, not by accident.
+    op = OPS[name]
+    for _ in range(20):
+        args = [np.float64(sample()) for sample in DOMAINS[name]]
+        out = op.forward(*args)
+        g = np.float64(rng.uniform(0.5, 2.0))
+        for k in range(op.arity):
+            plain = float(_formula_rule(op, k, g, out, args, {}))
+            assert plain == pytest.approx(float(op.vjp[k](g, out, *args)), rel=1e-13, abs=1e-300)
+
+
+@pytest.mark.parametrize("name", sorted(ARRAY_CASES))
+def test_the_printed_array_rule_agrees_with_the_numeric_rule(name):
+    op = OPS[name]
+    for *shapes_, settings in ARRAY_CASES[name]:
+        if name in ("matmul", "dot") and max(map(len, shapes_)) > 2:
+            continue  # formulas of @ take up to 2 dimensions (cg diff says so)
+        args = [rng.normal(size=shape) for shape in shapes_]
+        out = op.forward(*args, **settings)
+        w = rng.normal(size=np.shape(out))
+        for k in range(len(args)):
+            numeric = unbroadcast(op.vjp[k](w, out, *args, **settings), np.shape(args[k]))
+            plain = _formula_rule(op, k, w, out, args, settings)
+            np.testing.assert_allclose(plain, numeric, rtol=1e-13, atol=1e-15, err_msg=name)

@@ -250,3 +250,13 @@ def broadcast(partial: str, site: Site, arrays: set[str]) -> str:
     if NAME.fullmatch(product) is None:
         product = f"({product})"
     return f"{product} summed to shape {show(site.shape)}"
+
+
+def broadcast_to(site: Site) -> str:
+    if site.jacobian:
+        return "1 for each element" if not site.shape else f"eye({_size(site.shape)}) repeated"
+    return f"G summed back to {show(site.shape)}"
+
+
+def _size(shape: tuple) -> int:
+    return int(np.prod(shape, dtype=np.int64))

@@ -157,3 +157,15 @@ def stacked(*shapes) -> tuple:
             f"item {other + 1} is {show(shapes[other])}"
         )
     return (len(shapes),) + shapes[0]
+
+
+def broadcast_to(shape: tuple, target=()) -> tuple:
+    target = tuple(target)
+    if any(n < 0 for n in target):
+        raise ShapeError(f"cannot broadcast to {show(target)}: a length is negative")
+    try:
+        if len(target) >= len(shape) and np.broadcast_shapes(shape, target) == target:
+            return target
+    except ValueError:
+        pass
+    raise ShapeError(f"cannot broadcast an array of shape {show(shape)} to {show(target)}")
