@@ -16,6 +16,7 @@ from .arguments import (
     program_arguments,
     view_options,
 )
+from .output import console, no_precision, show, warn
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -344,46 +345,6 @@ def explain_command(
         show(
             stream, text(steps, result, notation, precision), console(stream, width), notation.ascii
         )
-
-
-def no_precision(precision, json: str, instead: str) -> None:
-    """--precision is for people: JSON writes every number in full."""
-    if precision is not None:
-        raise UsageError(
-            f"{json} writes every number in full, so it does not take --precision",
-            f"Leave out one of them: without {json}, {instead} shows N significant digits.",
-        )
-
-
-def console(stream, width=None):
-    from ..io.streams import console as make
-
-    return make(None if stream is sys.stdout else stream, width=width)
-
-
-def show(stream, renderable, out=None, ascii_only=False) -> None:
-    if ascii_only:
-        from ..render import AsciiOnly
-
-        renderable = AsciiOnly(renderable)
-    # Not cropped: a line wider than the page (a wide table, a long number) runs past it.
-    (out or console(stream)).print(renderable, crop=False)
-
-
-def warn(notices, width=None) -> None:
-    if not notices:
-        return
-    from rich.text import Text
-
-    from ..errors import paragraph
-    from ..io.streams import console as make
-    from ..render.layout import Paragraph
-
-    err = make(stderr=True, width=width)
-    wrap = err.is_terminal  # between words at its width; to a file, a warning a line
-    for notice in notices:
-        line = Text.assemble(("warning:", "yellow"), " ", paragraph(notice.message))
-        err.print(Paragraph(line, hang=9) if wrap else line, soft_wrap=not wrap, crop=False)
 
 
 def ctx_name(error: click.UsageError) -> str:
