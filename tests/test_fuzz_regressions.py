@@ -82,7 +82,7 @@ ZERO_COLUMNS = {"COLUMNS": "0"}
 
 
 # The crashes not fixed yet: strict xfails until their fix lands.
-OPEN: set[str] = {"csv-binding-blank-line-and-0"}
+OPEN: set[str] = set()
 
 
 def crash(name, kind, argv, files=None, stdin=b"", env=None):
