@@ -34,7 +34,15 @@ import warnings
 from dataclasses import dataclass, field
 
 import cgcli.cli
+import cgcli.io.streams
 from cgcli.cli import main
+
+# cg in a process of its own takes every signal that would end it, to remove its
+# temporary file (io/streams.stopping_on_signals). Here it shares the process with
+# the harness: the CPU timer below is SIGPROF, and libFuzzer checks its -timeout on
+# SIGALRM with a handler of its own that Python cannot put back. Those two stay ours.
+_OURS = {signal.SIGPROF, signal.SIGALRM}
+cgcli.io.streams._STOPPING[:] = [s for s in cgcli.io.streams._STOPPING if s not in _OURS]
 
 # What the user's environment may hold that would change colour or width.
 SCRUBBED = ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLUMNS", "LINES")

@@ -190,6 +190,15 @@ CRASHES = [
     ),
     # numpy's "UserWarning: loadtxt: input contained no data", with its file and line.
     crash("empty-csv-binding", MESSAGES, ["eval", "x", "x=@x.csv"], files={"x.csv": b""}),
+    # The same warning ("Input line 2 contained no data"), from the second reading of a
+    # CSV that holds a 0 (to tell a 0 from a number too small, 1e-400), outside the
+    # first reading's catch_warnings (io/valuefiles.py).
+    crash(
+        "csv-binding-blank-line-and-0",
+        MESSAGES,
+        ["eval", "sum(x)", "x=@x.csv"],
+        files={"x.csv": b"0\n\n"},
+    ),
 ]
 
 

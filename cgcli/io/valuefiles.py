@@ -151,11 +151,13 @@ def read_array(path: str, arg: str, budget: int | None = None, spent: int = 0):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # numpy's "input contained no data"
                 value = np.loadtxt(io.StringIO(text), delimiter=",", dtype=np.float64)
-            if not value.all():  # a 0: written as 0, or a number too small (1e-400)?
-                texts = np.loadtxt(io.StringIO(text), delimiter=",", dtype=str)[value == 0]
-                small = next((t for t in np.ravel(texts) if underflows(t.strip(), 0.0)), None)
-                if small is not None:
-                    raise too_small(small.strip(), arg, number=False)
+                if not value.all():  # a 0: written as 0, or a number too small (1e-400)?
+                    texts = np.loadtxt(io.StringIO(text), delimiter=",", dtype=str)
+                    texts = texts[value == 0]
+                    small = (t for t in np.ravel(texts) if underflows(t.strip(), 0.0))
+                    small = next(small, None)
+                    if small is not None:
+                        raise too_small(small.strip(), arg, number=False)
         elif path.endswith(".json"):
             return parse_array(_read_text(path, f"in the binding '{shown(arg, 60)}'", budget), arg)
         else:
