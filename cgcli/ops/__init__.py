@@ -226,8 +226,9 @@ OPS: dict[str, Op] = {op.name: op for op in [
         exact=r.q_at(0, 0), exact_vjp=(r.q_slope_at(0, 1),)),
     _op("cosh", "x", np.cosh, (lambda xp, g, z, x: g * xp.sinh(x),), ("sinh(x)",),
         exact=r.q_at(0, 1), exact_vjp=(r.q_slope_at(0, 0),)),
-    # Numbers: sech(x)^2 without the cancellation of 1 - tanh^2 (rules.py).
-    _op("tanh", "x", np.tanh, (lambda xp, g, z, x: g * (1.0 - z * z),), ("1 - tanh(x)^2",),
+    # Numbers: sech(x)^2 as 4e/(1 + e)^2 (rules.py); formulas: 1/cosh(x)^2. Neither
+    # cancels as 1 - tanh(x)^2 does far from 0.
+    _op("tanh", "x", np.tanh, (lambda xp, g, z, x: g / xp.cosh(x) ** 2,), ("1 - tanh(x)^2",),
         vjp=(lambda g, z, x: g * r.dtanh(x),),
         exact=r.q_at(0, 0), exact_vjp=(r.q_slope_at(0, 1),)),
     _op("exp", "x", np.exp, (lambda xp, g, z, x: g * z,), ("exp(x)",),
@@ -257,9 +258,10 @@ OPS: dict[str, Op] = {op.name: op for op in [
         exact=lambda x: max(x, 0 * x), exact_vjp=(lambda g, z, x: g if x > 0 else 0 * g,),
         kinks=(Kink("x = 0", AT_ZERO, "the derivative is taken as 0, as PyTorch and JAX "
                     "do"),)),
-    # Numbers: e^-|x|/(1 + e^-|x|)^2, which keeps its digits far from 0 (rules.py).
+    # Numbers: e^-|x|/(1 + e^-|x|)^2 (rules.py); formulas: sigmoid(x)*sigmoid(-x). Both
+    # keep their digits far from 0, where sigmoid(x)*(1 - sigmoid(x)) would be 0.
     _op("sigmoid", "x", r.sigmoid,
-        (lambda xp, g, z, x: g * (z * (1.0 - z)),), ("sigmoid(x)*(1 - sigmoid(x))",),
+        (lambda xp, g, z, x: g * (z * xp.sigmoid(-x)),), ("sigmoid(x)*(1 - sigmoid(x))",),
         vjp=(lambda g, z, x: g * r.dsigmoid(x),),
         exact=r.q_at(0, 1, 2), exact_vjp=(r.q_slope_at(0, 1, 4),)),
     _op("softplus", "x", r.softplus, (lambda xp, g, z, x: g * xp.sigmoid(x),), ("sigmoid(x)",),
@@ -274,8 +276,8 @@ OPS: dict[str, Op] = {op.name: op for op in [
                     "taken as 0"),)),
     # Numbers: ties through np.where, so an infinite cotangent is not multiplied by 0.
     _op("min", "x y", np.minimum,
-        (lambda xp, g, z, x, y: d.tie(xp, g, x, y, -1),
-         lambda xp, g, z, x, y: d.tie(xp, g, y, x, -1)),
+        (lambda xp, g, z, x, y: d.tie(xp, g, x, y, False, True),
+         lambda xp, g, z, x, y: d.tie(xp, g, x, y, False, False)),
         ("1 if x < y, 1/2 if x = y, else 0", "1 if y < x, 1/2 if x = y, else 0"),
         vjp=(lambda g, z, x, y: r.tie(x, y, g, x > y),
              lambda g, z, x, y: r.tie(x, y, g, y > x)),
@@ -283,8 +285,8 @@ OPS: dict[str, Op] = {op.name: op for op in [
                               lambda g, z, x, y: r.qtie(x, y, g, y > x)),
         kinks=(Kink("x = y", lambda x, y: x - y, TIE, (0, 1)),)),
     _op("max", "x y", np.maximum,
-        (lambda xp, g, z, x, y: d.tie(xp, g, x, y, 1),
-         lambda xp, g, z, x, y: d.tie(xp, g, y, x, 1)),
+        (lambda xp, g, z, x, y: d.tie(xp, g, x, y, True, True),
+         lambda xp, g, z, x, y: d.tie(xp, g, x, y, True, False)),
         ("1 if x > y, 1/2 if x = y, else 0", "1 if y > x, 1/2 if x = y, else 0"),
         vjp=(lambda g, z, x, y: r.tie(x, y, g, x < y),
              lambda g, z, x, y: r.tie(x, y, g, y < x)),

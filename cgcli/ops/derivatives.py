@@ -90,10 +90,11 @@ def pow_dy(xp, g, z, x, y):
     return g * (z * xp.log(x))
 
 
-def tie(xp, g, mine, other, sign):
-    # max (sign 1) and min (sign -1): the whole cotangent to the winner, half each at
-    # a tie: (1 + sign(mine - other))/2 is 1, 1/2 or 0.
-    return g * ((1 + xp.sign(sign * (mine - other))) / 2)
+def tie(xp, g, x, y, larger: bool, first: bool):
+    """max (larger) and min: the whole cotangent to the winner, half each at a tie. With
+    s = sign(x - y), shared by both arguments, d max/dx = (1 + s)/2, d max/dy = (1 - s)/2."""
+    s = xp.sign(x - y)
+    return g * ((1 + s) / 2 if larger == first else (1 - s) / 2)
 
 
 # ------------------------------------------------------------------------ arrays
