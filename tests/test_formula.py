@@ -85,7 +85,7 @@ CORPUS = [
     "max(A, axis=0)", "min(A, axis=1)", "logsumexp(v)", "logsumexp(A, axis=0)", "softmax(v)",
     "softmax(A, axis=0)", "softmax(A, axis=-1)", "norm(v)", "norm(A, axis=1)", "A.T",
     "(A @ B).T", "A @ B @ A", "A @ (B @ A)", "M @ v", "v @ M @ w", "dot(v, w)", "dot(M, v)",
-    "reshape(A, 3, 2)", "reshape(A, -1)", "reshape(A, 6, 1)", "reshape(sum(v), 1)", "v[0]",
+    "reshape(A, 3, 2)", "broadcast(v, 2, 3)", "broadcast(sum(v), 4) * 2", "reshape(A, -1)", "reshape(A, 6, 1)", "reshape(sum(v), 1)", "v[0]",
     "v[-1]", "v[::-1]", "v[2:0:-1]", "A[1:3, 0]", "A[:, 1:]", "A[-1, ::-2]", "A[0][1]",
     "(v + w)[1]", "(-v)[0]", "-v[0]", "A.T[0]", "[x, y, z]", "[x, -y] * 2", "[v, w] @ v",
     "[[x, y], [z, x]] @ [1, 2]", "[[1, 2], [3, 4]] @ [x, y]", "[1, -0, 1.5e-3] * v",

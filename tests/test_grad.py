@@ -15,6 +15,7 @@ from programs import SYMBOLS, programs
 import cgcli
 from cgcli.interpret.evaluate import forward
 from cgcli.language.parse import parse
+from cgcli.transform.diff import GROWTH
 from cgcli.transform.grad import grad
 
 
@@ -109,14 +110,16 @@ def test_partials_agree_with_sympy(case):
 
 @settings(max_examples=60, deadline=None)
 @given(programs())
-def test_the_derivative_of_all_inputs_is_at_most_three_times_the_program(case):
+def test_the_derivative_of_all_inputs_grows_linearly_with_the_program(case):
+    # No swell: every op's rule adds a bounded number of nodes (acos' takes 6), so
+    # the derivative of every input together stays within GROWTH times the program,
+    # the bound `cg diff` refuses programs by. (W2 and the corpus: 3x, test_diff.py.)
     source, values, _ = case
     program = parse(source, bound=values)
     found = grad(program)
     forward = sum(1 for n in program.nodes if n.inputs)
     made = sum(1 for n in found.graph.nodes if n.inputs)
-    # A max(x, y) alone takes 6 (sign(x - y), 1 +, 1 -, two halves): hence the + 6.
-    assert made <= 3 * forward + 6
+    assert made <= GROWTH * max(forward, 1)
 
 
 def w2(n: int) -> str:
@@ -187,5 +190,5 @@ def test_array_partials_agree_with_finite_differences(source, shapes):
 def test_a_deep_chain_is_differentiated_without_recursion():
     depth = 100_000
     source = "sin(" * depth + "x" + ")" * depth
-    got, found = partials(source, {"x": 0.5})
+    got, _ = partials(source, {"x": 0.5})
     assert got["x"] == pytest.approx(cgcli.run(source, {"x": 0.5}).gradient["x"], rel=1e-12)
