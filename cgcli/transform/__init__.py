@@ -1,0 +1,1 @@
+"""Transforms of graphs into graphs: the derivative as a graph, and rewrites that simplify."""
