@@ -1,1 +1,1 @@
-"""Printers of graphs: as cg programs that read back, as LaTeX, as code."""
+"""Graphs written as text for people and programs: cg's language, LaTeX, code."""
