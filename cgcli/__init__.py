@@ -22,6 +22,7 @@ def run(
     exact: bool = False,
     jacobian: bool = False,
     max_memory: int | str | None = 1 << 30,
+    optimize: bool = False,
 ):
     """Parse `source`, then compute its value and every partial derivative at `values`.
 
@@ -32,7 +33,8 @@ def run(
     an array needs `jacobian`. Every value is taken as a float64 (a Fraction with
     `exact`); one that is not a number is a TypeError. `max_memory` (bytes, or a
     size such as "512M" or "4G"; None for no limit) is the memory budget: arrays
-    that would not fit it are refused before they are computed.
+    that would not fit it are refused before they are computed. With `optimize`,
+    the graph evaluated is the one the safe rewrites make (`cg optimize`).
     """
     import gc
 
@@ -49,6 +51,10 @@ def run(
     gc.disable()
     try:
         graph = parse(source, bound=values)
+        if optimize:
+            from .transform.optimize import optimized
+
+            graph = optimized(graph)
         return evaluate(
             graph,
             values,

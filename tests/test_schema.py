@@ -36,6 +36,12 @@ CASES = [
     ("explain", ["explain", "x*x + sin(x)", "x=1/2", "--exact", "--json"]),
     ("explain", ["explain", "sum(W @ x)", "W=[[1,2],[3,-4]]", "x=[0.5,1]", "--json"]),
     ("graph", ["graph", "sum(W @ x)", "W=[[1,2],[3,-4]]", "x=[0.5,1]", "--format", "json"]),
+    ("diff", ["diff", "x^2*sin(x)", "--json"]),
+    ("diff", ["diff", "(a+b)*(b-c)", "a=1", "b=2", "c=3", "--json"]),
+    ("diff", ["diff", "log(x) + y*0", "x=0", "y=1", "--json", "--assume", "finite"]),
+    ("diff", ["diff", "sum(relu(W @ x))", "W=[[1,2],[3,-4]]", "x=[0.5,1]", "--json"]),
+    ("optimize", ["optimize", "sin(x)*sin(x) + sin(x)", "--json"]),
+    ("optimize", ["optimize", "x*1 + 2*3", "--json"]),
 ]
 
 

@@ -29,6 +29,8 @@ def cli(traceback):
     cg eval    "(a+b)*(b-c)" a=1 b=2 c=3   value and gradient
     cg graph   "(a+b)*(b-c)" a=1 b=2 c=3   the graph
     cg explain "(a+b)*(b-c)" a=1 b=2 c=3   the chain rule
+    cg diff    "x^2*sin(x)"                the derivative
+    cg optimize "sin(x)*sin(x)"            fewer operations
     """
 
 
@@ -68,6 +70,11 @@ def cli(traceback):
     is_flag=True,
     help="Check every partial derivative against finite differences.",
 )
+@click.option(
+    "--optimize",
+    is_flag=True,
+    help="Evaluate the program after the safe rewrites of `cg optimize`.",
+)
 @evaluation_options
 @view_options
 def eval_command(
@@ -79,6 +86,7 @@ def eval_command(
     keep,
     jacobian,
     check_numerically,
+    optimize,
     exact,
     strict,
     kink,
@@ -125,7 +133,23 @@ def eval_command(
             )
         names = [name.strip() for names in keep for name in names.split(",") if name.strip()]
         return batch_command(
-            program, batch, as_json, skip_bad_rows, kink, strict, output, names, width, max_memory
+            program,
+            batch,
+            as_json,
+            skip_bad_rows,
+            kink,
+            strict,
+            output,
+            names,
+            width,
+            max_memory,
+            optimize,
+        )
+    if optimize and exact:
+        raise UsageError(
+            "--optimize rewrites the program for float64 (its folded constants are float64 "
+            "numbers), so it does not go with --exact",
+            "Leave out one of them.",
         )
     if skip_bad_rows or keep:
         option = "--skip-bad-rows" if skip_bad_rows else "--keep"
@@ -139,6 +163,7 @@ def eval_command(
         exact=exact,
         jacobian=jacobian,
         max_memory=max_memory,
+        optimize=optimize,
     )
     checked = None
     if check_numerically:
@@ -181,7 +206,17 @@ def eval_command(
 
 
 def batch_command(
-    program, batch, as_json, skip_bad, kink, strict, output, keep, width=None, max_memory=None
+    program,
+    batch,
+    as_json,
+    skip_bad,
+    kink,
+    strict,
+    output,
+    keep,
+    width=None,
+    max_memory=None,
+    optimize=False,
 ):
     from ..io import batch as batches
     from ..io.streams import open_output
@@ -189,6 +224,10 @@ def batch_command(
 
     source, values = program.load(max_memory=max_memory)
     graph = parse(source, bound=values)
+    if optimize:
+        from ..transform.optimize import optimized
+
+        graph = optimized(graph)
     with progress_bar(batch) as advance, open_output(output) as stream:
         summary = batches.run(
             graph, batch, stream, as_json, values, skip_bad, kink, strict, advance, keep
@@ -345,6 +384,16 @@ def explain_command(
         show(
             stream, text(steps, result, notation, precision), console(stream, width), notation.ascii
         )
+
+
+def _transforms() -> None:
+    from .transforms import diff_command, optimize_command
+
+    cli.add_command(diff_command)
+    cli.add_command(optimize_command)
+
+
+_transforms()
 
 
 def ctx_name(error: click.UsageError) -> str:

@@ -29,7 +29,7 @@ parse(text, bound=graph.inputs), so that inputs called pi or e stay inputs.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -60,6 +60,8 @@ class Program:
 
     statements: list[tuple[str, str]]  # (name, expression), in the order they are computed
     lines: list[tuple[str, str]]  # (label, expression), one per output, in the order given
+    # The node each statement computes (not compared: the text is the program).
+    nodes: list[int] = field(default_factory=list, compare=False)
 
     def text(self) -> str:
         rows = self.statements + self.lines
@@ -73,7 +75,7 @@ def program(
     before it becomes a statement of its own (None: no limit)."""
     printer = _Printer(graph, list(outputs.values()), set(reserved) | set(outputs), inline)
     lines = [(label, printer.text(node)) for label, node in outputs.items()]
-    return Program(printer.statements, lines)
+    return Program(printer.statements, lines, printer.statement_nodes)
 
 
 def single(graph: Graph, node: int, reserved=frozenset(), inline: int | None = 60) -> str:
@@ -141,6 +143,7 @@ class _Printer:
         }
         self.counter = 0
         self.statements: list[tuple[str, str]] = []
+        self.statement_nodes: list[int] = []
         # Per node: its text (a str for a leaf or a statement's name, else a list of
         # pieces: strings and ids of nodes written inline), its level, whether it
         # begins with a minus, its length.
@@ -191,6 +194,7 @@ class _Printer:
         i = node.id
         self.pieces[i] = pieces
         self.statements.append((self._name(node), self.text(i)))
+        self.statement_nodes.append(i)
         self._leaf(i, self.statements[-1][0], ATOM)
 
     def _name(self, node) -> str:

@@ -84,6 +84,7 @@ class Builder:
         self.graph = Graph(source)
         self.shapes: list[tuple] = []
         self.memo: dict = {}
+        self.structural: set[int] = set()  # the zeros that stand for no contribution
 
     # ------------------------------------------------------------- making nodes
 
@@ -100,6 +101,8 @@ class Builder:
             return self.memo[key]
         if name is None:
             name = _constant_name(value)
+            if not np.ndim(value):
+                literal = name  # repr reads back to the float exactly: its exact value
         node = self.graph.add(CONST, name=name, value=value, literal=literal)
         self.shapes.append(np.shape(value))
         if np.ndim(value):
@@ -114,6 +117,8 @@ class Builder:
     def op(self, name: str, *args, **attrs) -> Sym:
         op = OPS[name]
         args = [a if type(a) is Sym else self.constant(a) for a in args]
+        if name == "mul" and self._leads(args[1]) and not self._leads(args[0]):
+            args.reverse()  # 2*x*sin(x), not sin(x)*(2*x): x*y is y*x, bit for bit
         simpler = self._simpler(name, args, attrs)
         if simpler is not None:
             return simpler
@@ -132,9 +137,8 @@ class Builder:
         else:
             shape = op.shape(*shapes, **attrs)
         nodes = self.graph.nodes
-        if all(nodes[i].op == CONST for i in ids):  # fold: the value numpy gives
-            with np.errstate(all="ignore"):
-                value = op.forward(*[nodes[i].value for i in ids], **attrs)
+        value = self._folded(op, [nodes[i].value for i in ids], attrs)
+        if value is not None:
             sym = self.constant(value)
         else:
             node = self.graph.add(op, ids, attrs=attrs or None)
@@ -156,6 +160,10 @@ class Builder:
                         return b
                     if np.ndim(k) == 0 and k == 0:
                         return self.zeros(_broadcast(x, y))
+        if name == "mul":
+            merged = self._merged_constants(*args)
+            if merged is not None:
+                return merged
         if name == "div" and self._is(args[1], 1) and args[0].shape == _broadcast(*args):
             return args[0]
         if name == "neg":
@@ -170,13 +178,54 @@ class Builder:
                 return y
         return None
 
+    def _merged_constants(self, x: Sym, y: Sym):
+        """c*(2*y) as (2c)*y: exact, as 2*y is (a power of two at least 1 scales without
+        rounding), while the product with c rounds once either way."""
+        k = self.known(x)
+        inner = self.graph.nodes[y.id]
+        if k is None or np.ndim(k) or inner.op is not OPS["mul"]:
+            return None
+        c = self.graph.nodes[inner.inputs[0]]
+        if c.op != CONST or np.ndim(c.value):
+            return None
+        mantissa, exponent = math.frexp(float(c.value))
+        product = float(k) * float(c.value)
+        if abs(mantissa) != 0.5 or exponent < 1 or not math.isfinite(product):
+            return None
+        rest = inner.inputs[1]
+        return self.op("mul", product, Sym(self, rest, self.shapes[rest]))
+
+    def _folded(self, op, values, attrs):
+        """The value of an op of constants, where writing it as a number loses nothing a
+        reader would want: arithmetic whose float64 result is the exact result (2*3 is
+        6, but 1/3 stays 1/3 and log(2) stays log(2)), and the moving of array elements."""
+        if any(v is None for v in values):
+            return None
+        with np.errstate(all="ignore"):
+            value = op.forward(*values, **attrs)
+        if not op.elementwise:
+            return value if op.name in _MOVES else None
+        if op.name not in _ARITHMETIC or np.ndim(value) or not np.isfinite(value):
+            return None
+        from fractions import Fraction
+
+        exact = _ARITHMETIC[op.name](*[Fraction(float(v)) for v in values])
+        return value if exact == Fraction(float(value)) else None
+
+    def _leads(self, x: Sym) -> bool:
+        """A constant, or a product led by one (2*x): written first in a product."""
+        node = self.graph.nodes[x.id]
+        while node.op is OPS["mul"]:
+            node = self.graph.nodes[node.inputs[0]]
+        return node.op == CONST
+
     def zeros(self, shape: tuple) -> Sym:
         sym = self.constant(np.zeros(shape) if shape else 0.0)
-        self.structural = getattr(self, "structural", set()) | {sym.id}
+        self.structural.add(sym.id)
         return sym
 
     def _is_zero(self, x: Sym) -> bool:
-        return x.id in getattr(self, "structural", ())
+        return x.id in self.structural
 
     def _is(self, x: Sym, number: float) -> bool:
         k = self.known(x)
@@ -207,6 +256,22 @@ class Builder:
         if name.startswith("_") or name not in OPS:
             raise AttributeError(name)
         return lambda *args, **attrs: self.op(name, *args, **attrs)
+
+
+def _arithmetic():
+    import operator
+
+    return {
+        "add": operator.add,
+        "sub": operator.sub,
+        "mul": operator.mul,
+        "neg": operator.neg,
+        "div": lambda a, b: a / b if b else None,
+    }
+
+
+_ARITHMETIC = _arithmetic()
+_MOVES = {"broadcast", "reshape", "transpose", "index", "stack"}  # exact: values moved
 
 
 def _hashable(value):
