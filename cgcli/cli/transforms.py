@@ -28,6 +28,13 @@ STEPS = click.option("--steps", is_flag=True, help="List the rewrites that fired
 @click.option(
     "--wrt", multiple=True, metavar="NAME", help="Differentiate by NAME (repeat; default: all)."
 )
+@click.option(
+    "--order",
+    type=click.IntRange(1, 2),
+    default=1,
+    metavar="N",
+    help="2: second derivatives, ∂²f/∂x∂y for --wrt x --wrt y.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Write the formulas as JSON.")
 @click.option("--latex", is_flag=True, help="Write the formulas in LaTeX.")
 @STEPS
@@ -37,6 +44,7 @@ STEPS = click.option("--steps", is_flag=True, help="List the rewrites that fired
 def diff_command(
     program,
     wrt,
+    order,
     as_json,
     latex,
     steps,
@@ -62,6 +70,7 @@ def diff_command(
       cg diff "(a+b)*(b-c)" a=1 b=2 c=3
       cg diff "sum(relu(W @ x + b))" "W=[[1,2],[3,4]]" "x=[1,-1]" "b=[0,1]"
       cg diff "x^2*sin(x)" --latex
+      cg diff "x^2*y^3" --order 2 --wrt x --wrt y
     """
     from .. import run
     from ..io.streams import open_output
@@ -72,12 +81,22 @@ def diff_command(
         no_precision(precision, "--json", "the formulas")
     source, values = program.load(exact, max_memory)
     graph = parse(source, bound=values)
-    found = differentiate(graph, list(wrt), values, assume == "finite")
+    if order == 2:
+        from ..transform.second import differentiate_twice
+
+        found = differentiate_twice(graph, list(wrt), values, assume == "finite")
+    else:
+        found = differentiate(graph, list(wrt), values, assume == "finite")
     gradient = None
     if values and all(name in values for name in graph.inputs):
-        result = run(source, values, strict=strict, kink=kink, exact=exact, max_memory=max_memory)
-        warn(result.notices, width)
-        gradient = result.gradient
+        if order == 2:
+            gradient = _second_values(graph, values, found, exact, strict, kink, max_memory)
+        else:
+            result = run(
+                source, values, strict=strict, kink=kink, exact=exact, max_memory=max_memory
+            )
+            warn(result.notices, width)
+            gradient = result.gradient
     with open_output(output) as stream:
         if as_json:
             stream.write(view.document(found, source, gradient) + "\n")
@@ -90,6 +109,18 @@ def diff_command(
         if steps:
             text += "\nrewrites:\n" + view.steps(found.rewrites)
         stream.write(text if not notation.ascii else _plain(text))
+
+
+def _second_values(graph, values, found, exact, strict, kink, max_memory) -> dict:
+    """Each second derivative's value, keyed "x,y" as the formulas are: from the
+    dense Hessian (cg hessian's)."""
+    from ..transform.hessian_values import hessian
+
+    computed = hessian(
+        graph, values, exact=exact, strict=strict, kink=kink, max_memory=max_memory, sparse=False
+    )
+    warn(computed.result.notices)
+    return {key: computed.block(*key.split(",")) for key in found.partials}
 
 
 def differentiate(graph, wrt, values, assume_finite):

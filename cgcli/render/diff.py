@@ -22,10 +22,20 @@ def _printed(found, labels: dict[str, int]):
     return program(found.graph, labels, reserved={found.output})
 
 
+def partial_label(found, notation: Notation, key: str) -> str:
+    """∂f/∂x; for --order 2 (keys "x,y"), ∂²f/∂x∂y and ∂²f/∂x²."""
+    if found.order == 1:
+        return notation.partial(found.output, key)
+    a, b = key.split(",")
+    d, two = notation.d, "2" if notation.ascii else "\u00b2"
+    bottom = f"{d}{a}{two}" if a == b else f"{d}{a}{d}{b}"
+    return f"{d}{two}{found.output}/{bottom}"
+
+
 def text(found, source: str, notation: Notation, values=None, precision=None) -> str:
     """The lines `cg diff` prints: the program, its shared values, one line a partial
     (and its value, with values for the inputs)."""
-    labels = {notation.partial(found.output, name): node for name, node in found.partials.items()}
+    labels = {partial_label(found, notation, name): node for name, node in found.partials.items()}
     printed = _printed(found, labels)
     lines = [f"{found.output} = {one_line(source)}"]
     lines += [f"{name} = {expression}" for name, expression in printed.statements]
@@ -43,7 +53,28 @@ def latex(found, outputs: dict[str, int] | None = None) -> str:
     outputs = found.partials if outputs is None else outputs
     printed = _printed(found, outputs)
     statements = dict(zip(printed.nodes, (name for name, _ in printed.statements)))
-    return latex_program(found.graph, outputs, statements, top=found.output)
+    written = latex_program(found.graph, outputs, statements, top=found.output)
+    return written if found.order == 1 else _second_order(found, outputs, statements, written)
+
+
+def _second_order(found, outputs, statements, written: str) -> str:
+    """--order 2: each \\frac{\\partial f}{\\partial x,y} as latex_program writes it
+    becomes \\frac{\\partial^2 f}{\\partial x \\partial y} (the same symbols)."""
+    from ..emit.latex_names import latex_names, partial_of, reserved
+    from ..graph import INPUT
+
+    graph = found.graph
+    named = {node.id: node.name for node in graph.nodes if node.op == INPUT}
+    named.update(statements)
+    symbols = latex_names([*named.values(), *outputs, found.output], reserved(graph))
+    one = latex_names(list(graph.inputs), reserved(graph))
+    top = symbols[found.output]
+    for key in outputs:
+        a, b = key.split(",")
+        bottom = f"\\partial {one[a]}^{{2}}" if a == b else f"\\partial {one[a]} \\partial {one[b]}"
+        second = f"\\frac{{\\partial^{{2}} {top}}}{{{bottom}}}"
+        written = written.replace(partial_of(top, symbols[key]), second)
+    return written
 
 
 def steps(rewrites) -> str:
@@ -76,6 +107,7 @@ def document(found, source: str, values=None) -> str:
     doc = {
         "schema": SCHEMA,
         "expression": source,
+        "order": found.order,
         "output": found.output,
         "derivatives": derivatives,
         "forward_nodes": found.forward_nodes,

@@ -23,6 +23,7 @@ class Differentiated:
     forward_nodes: int  # operations of the program
     rewrites: list = field(default_factory=list)
     passes: int = 0
+    order: int = 1  # 2: `partials` are keyed "x,y", for d2(output)/dx dy (transform/second.py)
 
 
 def differentiate(

@@ -10,6 +10,7 @@ Nothing here knows any op: the op table's rules (its d column) build the nodes.
 
 from __future__ import annotations
 
+import copy
 import gc
 from dataclasses import dataclass, field
 
@@ -29,11 +30,20 @@ class Derivative:
     partials: dict[str, int]
     forward_nodes: int = 0  # operations of the forward program
     names: dict[int, str] = field(default_factory=dict)  # the program's own names
+    builder: Builder | None = None  # to go on building in the same graph (hessian)
 
 
-def grad(graph: Graph, wrt: list[str] | None = None, shapes: dict | None = None) -> Derivative:
+def grad(
+    graph: Graph,
+    wrt: list[str] | None = None,
+    shapes: dict | None = None,
+    output: int | None = None,
+) -> Derivative:
     """d(output)/d(input) for each input in `wrt` (all, in order of first use, by
-    default) as nodes of a new graph. `shapes` gives array inputs' shapes."""
+    default) as nodes of a new graph. `shapes` gives array inputs' shapes; `output`
+    is the node differentiated (graph.output unless given): any node of a
+    derivative graph, for second derivatives."""
+    top = graph.output if output is None else output
     wrt = list(graph.inputs) if wrt is None else list(wrt)
     for name in wrt:
         if name not in graph.inputs:
@@ -46,13 +56,16 @@ def grad(graph: Graph, wrt: list[str] | None = None, shapes: dict | None = None)
     gc.disable()
     try:
         values = forward(graph, domain, {name: None for name in graph.inputs})
-        out = values[graph.output]
+        out = values[top]
         if out.shape:
             raise UsageError(
-                f"the output {graph.nodes[graph.output].name} is an array of shape "
+                f"the output {graph.nodes[top].name} is an array of shape "
                 f"{out.shape}, so it has no single gradient",
                 "Reduce it to a number, as in sum(...).",
             )
+        if top != graph.output:  # the same nodes, another output: a view, not a copy
+            graph = copy.copy(graph)
+            graph.output = top
         adjoints = backward(graph, values, domain)
     except NotImplementedError as err:
         raise UsageError(f"cg cannot write this derivative as a formula: {err}") from None
@@ -76,4 +89,4 @@ def grad(graph: Graph, wrt: list[str] | None = None, shapes: dict | None = None)
     new.output = out.id
     new.shapes = builder.shapes
     forward_nodes = sum(1 for node in graph.nodes if node.inputs)
-    return Derivative(new, out.id, partials, forward_nodes, names)
+    return Derivative(new, out.id, partials, forward_nodes, names, builder)
