@@ -13,6 +13,7 @@ import sympy as sp
 from conftest import run_cg
 from hypothesis import assume, given, settings
 from programs import SYMBOLS, programs
+from test_evaluate import MICROGRAD
 
 import cgcli
 from cgcli.language.parse import parse
@@ -62,8 +63,26 @@ def test_shared_values_are_statements_and_the_seed_example_by_hand():
 def test_ascii_and_a_named_output():
     run = run_cg("diff", "loss = (w*x - t)^2", "--ascii", "--wrt", "w")
     assert run.code == 0
-    assert run.stdout.splitlines()[0] == "loss = loss = (w*x - t)^2"
-    assert run.stdout.splitlines()[-1].startswith("dloss/dw = ")
+    # The program names its output: no heading, and the partial is d(loss)/dw. By hand:
+    # d/dw (wx - t)^2 = 2 (wx - t) x.
+    assert run.stdout == "dloss/dw = 2 * (w * x - t) * x\n"
+
+
+def test_a_program_whose_output_has_no_name_calls_it_f():
+    run = run_cg("diff", "d = a + b; e = b - c; d * e")
+    assert run.stdout == "d = a + b\ne = b - c\n∂f/∂a = e\n∂f/∂b = d + e\n∂f/∂c = -d\n"
+
+
+def test_the_micrograd_program_keeps_its_names():
+    run = run_cg("diff", MICROGRAD, "a=-4", "b=2")
+    assert run.code == 0
+    lines = run.stdout.splitlines()
+    assert lines[0] == "c = a + b"
+    # micrograd's README: dg/da = 138.8338, dg/db = 645.5773 (and cg eval's, exactly).
+    result = cgcli.run(MICROGRAD, {"a": -4.0, "b": 2.0})
+    assert lines[-3] == "      = " + repr(float(result.gradient["a"]))
+    assert lines[-1] == "      = " + repr(float(result.gradient["b"]))
+    assert round(float(result.gradient["a"]), 4) == 138.8338
 
 
 @pytest.mark.parametrize(
