@@ -40,6 +40,13 @@ CASES = [
     ("diff", ["diff", "(a+b)*(b-c)", "a=1", "b=2", "c=3", "--json"]),
     ("diff", ["diff", "log(x) + y*0", "x=0", "y=1", "--json", "--assume", "finite"]),
     ("diff", ["diff", "sum(relu(W @ x))", "W=[[1,2],[3,-4]]", "x=[0.5,1]", "--json"]),
+    ("diff", ["diff", "x^2*y^3", "--order", "2", "x=1", "y=2", "--json"]),
+    ("hessian", ["hessian", "(1-x)^2 + 100*(y-x^2)^2", "x=-1.2", "y=1", "--json"]),
+    ("hessian", ["hessian", "x*y/(x + y)", "x=1/3", "y=1/2", "--exact", "--json"]),
+    ("hessian", ["hessian", "relu(x)*y + x^1.5", "x=0", "y=1", "--json"]),
+    ("hessian", ["hessian", "sum(W @ x * x)", "W=[[1,2],[3,4]]", "x=[1,-1]", "--json"]),
+    ("hessian", ["hessian", "x*y + sin(z)", "x=1", "y=2", "z=3", "--sparse", "--json"]),
+    ("hessian", ["hessian", "x^2*y^3", "x=1", "y=2", "--vector", "x=1", "--json"]),
     ("optimize", ["optimize", "sin(x)*sin(x) + sin(x)", "--json"]),
     ("optimize", ["optimize", "x*1 + 2*3", "--json"]),
 ]
@@ -71,4 +78,28 @@ def test_the_schema_rejects_what_it_should():
     assert check.is_valid(good)
     assert not check.is_valid({**good, "schema": 2})
     assert not check.is_valid({**good, "output": {"name": "x", "value": "nan"}})
+    assert not check.is_valid({**good, "surprise": 1})
+
+
+def test_the_hessian_schema_rejects_what_it_should():
+    check = validator("hessian")
+    good = {
+        "schema": 1,
+        "expression": "x*y",
+        "exact": False,
+        "inputs": ["x", "y"],
+        "output": {"name": "z", "value": 2.0},
+        "gradient": {"x": 2.0, "y": 1.0},
+        "hessian": {"x": {"x": 0.0, "y": 1.0}, "y": {"x": 1.0, "y": 0.0}},
+        "sparse": False,
+        "warnings": [],
+        "kinks": [],
+        "second_kinks": [],
+    }
+    assert check.is_valid(good)
+    assert not check.is_valid({**good, "schema": 2})
+    assert not check.is_valid({**good, "hessian": {"x": {"y": "nan"}}})
+    assert not check.is_valid({**good, "hessian_vector": {"x": 1.0}, "vector": {"x": 1.0}})
+    no_matrix = {k: v for k, v in good.items() if k not in ("hessian", "sparse")}
+    assert not check.is_valid(no_matrix)
     assert not check.is_valid({**good, "surprise": 1})

@@ -5,7 +5,6 @@ element, its block between rules), or its pattern and entries (--sparse), or H·
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -41,10 +40,11 @@ def _cell(value, precision, exact_view: bool) -> str:
     return shown(value, precision, exact_view)
 
 
-def _grid(notation: Notation, heads: list[str]) -> Table:
+def _grid(notation: Notation, heads: list[str], words: int = 1) -> Table:
+    """A table whose first `words` columns are labels, the rest numbers."""
     grid = Table(box=box.ASCII if notation.ascii else box.ROUNDED)
     for k, head in enumerate(heads):
-        grid.add_column(head, justify="left" if k == 0 else "right", no_wrap=k > 0)
+        grid.add_column(head, justify="left" if k < words else "right", no_wrap=k >= words)
     return grid
 
 
@@ -74,11 +74,8 @@ def matrix_table(found, notation: Notation, precision=None):
     for i in range(n):
         cells = [_cell(found.matrix[i, j], precision, found.exact) for j in range(n)]
         grid.add_row(Text(names[i]), *map(Text, cells), end_section=i in ends and i < n - 1)
-    parts = [title, Scroll(grid, MAX_WIDTH)]
-    if found.exact:
-        legend = "Fractions are exact (decimal in parentheses); ≈ marks float64 values."
-        parts.append(Paragraph(Text(legend, style="dim"), hang=2))
-    return Group(*parts)
+    # Under --exact, the table of the value and gradient above has the legend.
+    return Group(title, Scroll(grid, MAX_WIDTH))
 
 
 def sparse_view(found, notation: Notation, width: int, precision=None):
@@ -98,7 +95,7 @@ def sparse_view(found, notation: Notation, width: int, precision=None):
             f"in one pass, where the dense Hessian takes {n:,}"
         ),
     ]
-    grid = _grid(notation, ["row", "column", "value"])
+    grid = _grid(notation, ["row", "column", "value"], words=2)
     for (k, j), value in entries[:MOST_ENTRIES]:
         grid.add_row(names[k], names[j], _cell(value, precision, False))
     parts.append(Scroll(grid, MAX_WIDTH))
@@ -142,7 +139,7 @@ def second_kinks(found, notation: Notation, policy: str):
 
 def document(found) -> str:
     """`jq .hessian.x.y` reads one entry; an array's block is nested lists."""
-    from .jsonout import kinks, warnings
+    from .jsonout import dumps_with_rows, kinks, warnings
 
     result = found.result
     doc = {
@@ -155,6 +152,7 @@ def document(found) -> str:
     }
     if found.exact:
         doc["output"]["exact"] = exact(result.output)
+        doc["exact_gradient"] = {name: exact(v) for name, v in result.gradient.items()}
     if found.product is not None:
         doc["vector"] = {name: number(v) for name, v in found.vector.items()}
         doc["hessian_vector"] = {name: number(v) for name, v in found.product.items()}
@@ -191,4 +189,4 @@ def document(found) -> str:
         }
         for k in found.kinks
     ]
-    return json.dumps(doc, indent=2, allow_nan=False)
+    return dumps_with_rows(doc, ())  # an array of numbers on one line

@@ -44,6 +44,7 @@ class HessianGraph:
     # Which node of the program made each node (its copy, or its derivative rule): a
     # kink of the Hessian graph is reported at the program's node it comes from.
     made_by: list[int]
+    on_v: list[bool] | None = None  # which nodes depend on v (hessian_values.py)
 
 
 class _Recording(SymbolicDomain):

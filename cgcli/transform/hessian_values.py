@@ -160,7 +160,10 @@ def checked_vector(graph: Graph, shapes: dict, vector: dict, exact: bool) -> dic
             )
     full = {}
     for name, shape in shapes.items():
-        v = vector.get(name, 0.0)
+        v = vector.get(name)
+        if v is None:  # not named: 0
+            full[name] = _zero(shape, exact)
+            continue
         if np.shape(v) != shape:
             raise UsageError(
                 f"--vector {shown(name, 30)} has shape {np.shape(v)}, but {shown(name, 30)} "
@@ -186,6 +189,9 @@ def _check_dense(graph, n: int, budget) -> None:
 
 
 def _depends_on_v(made: HessianGraph) -> list[bool]:
+    """Which nodes of the Hessian graph depend on v (worked out once a graph)."""
+    if made.on_v is not None:
+        return made.on_v
     graph = made.graph
     vs = set(made.vectors.values())
     on = [False] * len(graph.nodes)
@@ -194,27 +200,28 @@ def _depends_on_v(made: HessianGraph) -> list[bool]:
             on[node.id] = node.name in vs
         elif node.inputs:
             on[node.id] = any(on[i] for i in node.inputs)
+    made.on_v = on
     return on
+
+
+def _domain(exact: bool):
+    """The loops' domain the Hessian graph is evaluated in: Fractions or float64."""
+    if exact:
+        from ..interpret.exact import ExactDomain
+
+        return ExactDomain()
+    from ..interpret.domains import FloatDomain
+
+    return FloatDomain()
 
 
 def _base_values(made: HessianGraph, values: dict, exact: bool) -> list:
     """Every node's value with v = 0: the nodes that do not depend on v keep theirs."""
+    from ..interpret.loops import forward
+
     zeros = {made.vectors[name]: _zero(np.shape(values[name]), exact) for name in made.shapes}
-    bound = {**values, **zeros}
     with np.errstate(all="ignore"):
-        if exact:
-            from fractions import Fraction
-
-            from ..interpret import exact as rational
-
-            inputs = {
-                name: Fraction(bound[name]) if not np.shape(bound[name]) else bound[name]
-                for name in made.graph.inputs
-            }
-            return rational.forward(made.graph, inputs)[0]
-        from ..interpret.evaluate import forward
-
-        return forward(made.graph, bound)
+        return forward(made.graph, _domain(exact), {**values, **zeros})
 
 
 def _zero(shape, exact):
@@ -243,32 +250,10 @@ def _products(made: HessianGraph, values, base, vectors: list[dict], exact: bool
 
 def _run(nodes, out, exact: bool) -> None:
     """The forward loop over `nodes` (in order), in float64 or exactly."""
-    if exact:
-        from fractions import Fraction
-
-        from ..interpret.exact import small
-        from ..values import to_float
-
-        for node in nodes:
-            args = [out[i] for i in node.inputs]
-            value = None
-            if node.op.exact is not None and all(type(a) is Fraction for a in args):
-                try:
-                    value = node.op.exact(*args)
-                except OverflowError:
-                    value = None
-                if value is not None:
-                    value = Fraction(value)
-                    value = value if small(value) else None
-            if value is None:
-                with np.errstate(all="ignore"):
-                    value = node.op.forward(*[to_float(a) for a in args])
-            out[node.id] = value
-        return
+    apply = _domain(exact).apply
     with np.errstate(all="ignore"):
         for node in nodes:
-            args = [out[i] for i in node.inputs]
-            out[node.id] = node.op.forward(*args, **(node.attrs or {}))
+            out[node.id] = apply(node, [out[i] for i in node.inputs])
 
 
 def _dense(made: HessianGraph, values, base, shapes, exact: bool) -> np.ndarray:

@@ -85,6 +85,7 @@ class Builder:
         self.shapes: list[tuple] = []
         self.memo: dict = {}
         self.structural: set[int] = set()  # the zeros that stand for no contribution
+        self.leading: dict[int, bool] = {}  # _leads of the products asked about
 
     # ------------------------------------------------------------- making nodes
 
@@ -213,11 +214,29 @@ class Builder:
         return value if exact == Fraction(float(value)) else None
 
     def _leads(self, x: Sym) -> bool:
-        """A constant, or a product led by one (2*x): written first in a product."""
-        node = self.graph.nodes[x.id]
-        while node.op is OPS["mul"]:
-            node = self.graph.nodes[node.inputs[0]]
-        return node.op == CONST
+        """A constant, or a product led by one (2*x): written first in a product.
+
+        Remembered per product: a chain of products (the adjoints of a deep
+        program, differentiated again) is walked once, not once per step."""
+        nodes, mul = self.graph.nodes, OPS["mul"]
+        node = nodes[x.id]
+        if node.op is not mul:
+            return node.op == CONST
+        known = self.leading.get(x.id)
+        if known is not None:
+            return known
+        walked = []
+        while node.op is mul:
+            walked.append(node.id)
+            node = nodes[node.inputs[0]]
+            known = self.leading.get(node.id)
+            if known is not None:
+                break
+        else:
+            known = node.op == CONST
+        for i in walked:
+            self.leading[i] = known
+        return known
 
     def zeros(self, shape: tuple) -> Sym:
         sym = self.constant(np.zeros(shape) if shape else 0.0)
