@@ -12,8 +12,10 @@ import pytest
 import sympy as sp
 from conftest import run_cg
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from programs import SYMBOLS, programs
 from test_evaluate import MICROGRAD
+from test_formula import array_terms
 
 import cgcli
 from cgcli.language.parse import parse
@@ -303,3 +305,27 @@ def test_eval_optimize_on_the_command_line_and_in_a_batch(tmp_path):
 def test_optimize_does_not_go_with_exact():
     run = run_cg("eval", "x*1", "x=1", "--optimize", "--exact")
     assert run.code == 2 and "--exact" in run.stderr
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    array_terms(4),
+    st.lists(st.floats(-2, 2).filter(lambda v: abs(v) > 0.1), min_size=7, max_size=7),
+)
+def test_random_array_programs_print_partials_that_give_the_gradient(term, point):
+    values = {"x": np.float64(point[0]), "v": np.array(point[1:4]), "w": np.array(point[4:])}
+    source = term[0] if not term[1] else f"sum({term[0]})"
+    graph = parse(source, bound=values)
+    values = {n: values[n] for n in graph.inputs}
+    assume(values)
+    with np.errstate(all="ignore"):
+        result = cgcli.run(source, values)
+    assume(finite(result) and not result.kinks)
+    found = differentiate(graph, None, values)
+    from cgcli.emit.formula import single
+
+    for name, node in found.partials.items():
+        got = formula_value(single(found.graph, node), values)
+        want = result.gradient[name]
+        scale = max(1.0, float(np.max(np.abs(want))))
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13 * scale, err_msg=source)

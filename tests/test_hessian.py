@@ -336,3 +336,17 @@ def test_sparse_view_and_json(cg):
     }
     text = cg("hessian", "x*y + sin(z)", "x=1", "y=2", "z=0.5", "--sparse").stdout
     assert "colour" in text and "where the dense Hessian takes 3" in text
+
+
+def test_grad_differentiates_any_node():
+    # grad(output=...) of the derivative graph: d/dy of df/dx of the Rosenbrock
+    # function is -400 x, and d/dx of it is f_xx = 1330 at (-1.2, 1).
+    from cgcli.interpret.evaluate import forward
+    from cgcli.transform.grad import grad
+
+    first = grad(parse(ROSENBROCK))
+    again = grad(first.graph, shapes=None, output=first.partials["x"])
+    values = forward(again.graph, {"x": -1.2, "y": 1.0})
+    assert values[again.partials["y"]] == 480.0
+    assert values[again.partials["x"]] == pytest.approx(1330.0, rel=1e-15)
+    assert values[again.value] == pytest.approx(-215.6, rel=1e-15)  # the node differentiated

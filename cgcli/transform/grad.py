@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ..errors import UsageError
 from ..graph import Graph
 from ..interpret.loops import backward, forward
+from ..ops.shapes import show
 from .symbolic import Builder, SymbolicDomain
 
 
@@ -58,10 +59,11 @@ def grad(
         values = forward(graph, domain, {name: None for name in graph.inputs})
         out = values[top]
         if out.shape:
+            name = graph.nodes[top].name
             raise UsageError(
-                f"the output {graph.nodes[top].name} is an array of shape "
-                f"{out.shape}, so it has no single gradient",
-                "Reduce it to a number, as in sum(...).",
+                f"the output {name} is an array of shape {show(out.shape)}, so it has no "
+                "single gradient",
+                f"Reduce it to a number, as in sum({name}).",
             )
         if top != graph.output:  # the same nodes, another output: a view, not a copy
             graph = copy.copy(graph)
