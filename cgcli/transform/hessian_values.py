@@ -47,6 +47,7 @@ class Hessian:
     product: dict | None = None
     kinks: list[SecondKink] = field(default_factory=list)
     exact: bool = False
+    _offsets: dict | None = field(default=None, repr=False)
 
     @property
     def inputs(self) -> list[str]:
@@ -57,11 +58,14 @@ class Hessian:
         return sum(math.prod(s) for s in self.shapes.values())
 
     def offsets(self) -> dict[str, int]:
-        found, at = {}, 0
-        for name, shape in self.shapes.items():
-            found[name] = at
-            at += math.prod(shape)
-        return found
+        """Where each input's rows and columns start (worked out once)."""
+        if self._offsets is None:
+            found, at = {}, 0
+            for name, shape in self.shapes.items():
+                found[name] = at
+                at += math.prod(shape)
+            self._offsets = found
+        return self._offsets
 
     def block(self, x: str, y: str):
         """∂²f/∂x∂y, shaped x.shape + y.shape (a number for two scalars)."""
