@@ -124,6 +124,7 @@ def test_rosenbrock_by_hand(cg):
     assert doc["inputs"] == ["x", "y"] and doc["schema"] == 1
     assert doc["gradient"] == pytest.approx({"x": -215.6, "y": -88.0}, rel=1e-14)
     text = cg("hessian", ROSENBROCK, "x=-1.2", "y=1").stdout
+    assert "Hessian of t6: ∂²t6/∂row ∂column" in text
     assert "│ x │ 1330 │ 480 │" in text and "│ y │  480 │ 200 │" in text
 
 
@@ -350,3 +351,24 @@ def test_grad_differentiates_any_node():
     assert values[again.partials["y"]] == 480.0
     assert values[again.partials["x"]] == pytest.approx(1330.0, rel=1e-15)
     assert values[again.value] == pytest.approx(-215.6, rel=1e-15)  # the node differentiated
+
+
+def test_the_readme_shows_what_cg_prints(cg):
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for command in (
+        'cg hessian "(1-x)^2 + 100*(y-x^2)^2" x=-1.2 y=1',
+        'cg diff "(1-x)^2 + 100*(y-x^2)^2" --order 2 --wrt x --wrt y x=-1.2 y=1',
+        'cg diff "x^2*sin(x)" --order 2',
+    ):
+        block = readme.split(f"$ {command}\n", 1)[1].split("\n\n", 1)[0].split("```", 1)[0]
+        run = cg(*shlex.split(command)[1:])
+        assert run.code == 0, run.stderr
+        assert run.stdout == block.rstrip("\n") + "\n", command
+
+
+def test_a_program_without_inputs_has_no_hessian(cg):
+    run = cg("hessian", "2*3")
+    assert run.code == 2 and "no inputs" in run.stderr

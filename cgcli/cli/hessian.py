@@ -63,7 +63,7 @@ def hessian_command(
     from ..transform.hessian_values import hessian
 
     if as_json:
-        no_precision(precision, "--json", "the tables")
+        no_precision(precision, "--json", "the table")
     if vector and sparse:
         raise UsageError(
             "--vector prints one product H·v, --sparse the whole matrix: choose one",

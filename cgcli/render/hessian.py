@@ -56,7 +56,7 @@ def matrix_table(found, notation: Notation, precision=None):
     name = found.result.output_name
     d2 = "d2" if notation.ascii else "\u2202\u00b2"
     d = notation.d
-    title = Text(f"Hessian: row x, column y holds {d2}{name}/{d}x{d}y", style="bold")
+    title = Text(f"Hessian of {name}: {d2}{name}/{d}row {d}column", style="bold")
     if n > MOST_COLUMNS:
         return Group(
             title,

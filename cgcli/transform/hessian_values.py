@@ -97,6 +97,11 @@ def hessian(
     fit `max_memory` is refused before anything is computed."""
     from ..interpret.evaluate import evaluate
 
+    if not graph.inputs:
+        raise UsageError(
+            "the program has no inputs, so it has no second derivatives",
+            "cg eval gives its value.",
+        )
     shapes = {name: np.shape(values[name]) for name in graph.inputs if name in values}
     n = sum(math.prod(s) for s in shapes.values())
     if vector is not None:
