@@ -8,8 +8,8 @@ interpret/loops.py run in the symbolic domain, on the op table's d column: no
 op has a rule of its own for second derivatives, arrays included.
 
 Why not forward over reverse (a tangent pass over the gradient graph)? Measured
-on W2 (benchmarks/run.py) it builds its graph about 10% faster (0.38 s against
-0.42 s at n = 1,000) and its graph is 3% larger, but it needs a JVP rule for every
+on W2 (benchmarks/hessian.py) it builds its graph 10-20% faster (0.42 s against
+0.51 s at n = 1,000) and its graph is 3% larger, but it needs a JVP rule for every
 array op that is not elementwise (softmax, logsumexp, norm, max, matmul), which
 the table does not have; reverse over reverse needs nothing but the table.
 
