@@ -12,7 +12,10 @@ import pytest
 import sympy as sp
 from conftest import run_cg
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from programs import SYMBOLS, programs
+from test_evaluate import MICROGRAD
+from test_formula import array_terms
 
 import cgcli
 from cgcli.language.parse import parse
@@ -62,8 +65,26 @@ def test_shared_values_are_statements_and_the_seed_example_by_hand():
 def test_ascii_and_a_named_output():
     run = run_cg("diff", "loss = (w*x - t)^2", "--ascii", "--wrt", "w")
     assert run.code == 0
-    assert run.stdout.splitlines()[0] == "loss = loss = (w*x - t)^2"
-    assert run.stdout.splitlines()[-1].startswith("dloss/dw = ")
+    # The program names its output: no heading, and the partial is d(loss)/dw. By hand:
+    # d/dw (wx - t)^2 = 2 (wx - t) x.
+    assert run.stdout == "dloss/dw = 2 * (w * x - t) * x\n"
+
+
+def test_a_program_whose_output_has_no_name_calls_it_f():
+    run = run_cg("diff", "d = a + b; e = b - c; d * e")
+    assert run.stdout == "d = a + b\ne = b - c\n∂f/∂a = e\n∂f/∂b = d + e\n∂f/∂c = -d\n"
+
+
+def test_the_micrograd_program_keeps_its_names():
+    run = run_cg("diff", MICROGRAD, "a=-4", "b=2")
+    assert run.code == 0
+    lines = run.stdout.splitlines()
+    assert lines[0] == "c = a + b"
+    # micrograd's README: dg/da = 138.8338, dg/db = 645.5773 (and cg eval's, exactly).
+    result = cgcli.run(MICROGRAD, {"a": -4.0, "b": 2.0})
+    assert lines[-3] == "      = " + repr(float(result.gradient["a"]))
+    assert lines[-1] == "      = " + repr(float(result.gradient["b"]))
+    assert round(float(result.gradient["a"]), 4) == 138.8338
 
 
 @pytest.mark.parametrize(
@@ -284,3 +305,27 @@ def test_eval_optimize_on_the_command_line_and_in_a_batch(tmp_path):
 def test_optimize_does_not_go_with_exact():
     run = run_cg("eval", "x*1", "x=1", "--optimize", "--exact")
     assert run.code == 2 and "--exact" in run.stderr
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    array_terms(4),
+    st.lists(st.floats(-2, 2).filter(lambda v: abs(v) > 0.1), min_size=7, max_size=7),
+)
+def test_random_array_programs_print_partials_that_give_the_gradient(term, point):
+    values = {"x": np.float64(point[0]), "v": np.array(point[1:4]), "w": np.array(point[4:])}
+    source = term[0] if not term[1] else f"sum({term[0]})"
+    graph = parse(source, bound=values)
+    values = {n: values[n] for n in graph.inputs}
+    assume(values)
+    with np.errstate(all="ignore"):
+        result = cgcli.run(source, values)
+    assume(finite(result) and not result.kinks)
+    found = differentiate(graph, None, values)
+    from cgcli.emit.formula import single
+
+    for name, node in found.partials.items():
+        got = formula_value(single(found.graph, node), values)
+        want = result.gradient[name]
+        scale = max(1.0, float(np.max(np.abs(want))))
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13 * scale, err_msg=source)

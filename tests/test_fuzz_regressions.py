@@ -199,6 +199,11 @@ CRASHES = [
         ["eval", "sum(x)", "x=@x.csv"],
         files={"x.csv": b"0\n\n"},
     ),
+    # numpy's "RuntimeWarning: overflow encountered in (scalar) add", with its file and
+    # line: explain adds up the terms of a derivative step (render/steps.py) outside
+    # np.errstate, and 1e308 + 1e308 overflows (cg has already said it is inf).
+    crash("explain-overflow-in-steps-scalar", MESSAGES, ["explain", "x*x", "x=1e308"]),
+    crash("explain-overflow-in-steps-dot", MESSAGES, ["explain", "dot(v, v)", "v=[1e308]"]),
 ]
 
 

@@ -68,6 +68,11 @@ def test_readme_examples_print_what_the_readme_shows(cg, tmp_path, monkeypatch):
 
     # The files the examples read.
     (tmp_path / "points.csv").write_text("x,y\n1,2\n0.5,-1\n")
+    from textwrap import dedent
+
+    from test_evaluate import MICROGRAD
+
+    (tmp_path / "micrograd.cg").write_text(dedent(MICROGRAD).lstrip())
     monkeypatch.chdir(tmp_path)
 
     examples = readme_examples()

@@ -52,6 +52,7 @@ def diff_command(
 ):
     """Write ∂f/∂x for each input x of EXPR as a formula cg reads back.
 
+    f is the output (the last statement), or the name the program gives it.
     Values shared by the partials are written once, as statements. With values
     for the inputs, each partial's value is printed too (as `cg eval` gives it).
 

@@ -1,2 +1,3 @@
-"""Interpret a Graph: the forward and reverse passes and their Result, exact
-arithmetic, kinks, diagnostics, --check and the memory budget."""
+"""Interpret a Graph: the forward and reverse loops over a domain of values (float64,
+Fractions), one evaluation and its Result, kinks, diagnostics, --check and the
+memory budget."""

@@ -8,8 +8,9 @@ import numpy as np
 
 from ..errors import EvaluationError, UsageError
 from .budget import DEFAULT
-from .evaluate import active_nodes, backward, forward
+from .evaluate import backward, forward
 from .kinks import find_kinks
+from .loops import active_nodes
 
 CHUNK = 8192  # rows a pass at most: the intermediate arrays of a chunk stay in cache
 EVALUATION_BYTES = DEFAULT // 2  # a chunk's values and adjoints: 16 bytes a node a row

@@ -31,7 +31,8 @@ from ..graph import INPUT
 from ..values import to_float
 from .budget import DEFAULT, FLOAT
 from .diagnose import Notice
-from .evaluate import active_nodes, forward
+from .evaluate import forward
+from .loops import active_nodes
 
 RELATIVE = 1e-6
 ABSOLUTE = 1e-10

@@ -19,7 +19,8 @@ from ..graph import CONST, INPUT, Graph
 from ..ops.shapes import ShapeError, show
 from .budget import DEFAULT, FLOAT, check_budget
 from .diagnose import Notice, describe, diagnose
-from .evaluate import Result, active_nodes, check_memory, evaluate, forward, infer_shapes
+from .evaluate import Result, check_memory, evaluate, forward, infer_shapes
+from .loops import active_nodes
 
 
 def to_draw(
@@ -73,7 +74,7 @@ def to_draw(
 
 def _known_values(graph: Graph, values: dict, exact: bool, budget: int | None) -> list:
     """The value of every node that depends on bound inputs only; None for the rest.
-    With `exact`, Fractions where the op has a rational value, as in exact.forward.
+    With `exact`, Fractions where the op has a rational value, as ExactDomain.apply has them.
     Each array, and all of them, within the memory budget."""
     from fractions import Fraction
 
@@ -118,7 +119,7 @@ def _known_values(graph: Graph, values: dict, exact: bool, budget: int | None) -
             if exact and node.op.exact is not None and all(type(a) is Fraction for a in args):
                 try:
                     value = node.op.exact(*args)
-                except OverflowError:  # past the cap: float64, as exact.forward has it
+                except OverflowError:  # past the cap: float64, as ExactDomain has it
                     value = None
                 if value is not None and not small(Fraction(value)):
                     value = None

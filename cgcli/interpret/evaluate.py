@@ -1,7 +1,8 @@
-"""The forward pass and the reverse (backpropagation) pass over a Graph, and their Result.
+"""One evaluation of a Graph (both passes, the kinks, the notices) and its Result.
 
-Both passes are plain loops over the node list. Adjoints live in the Result,
-never on the nodes, so evaluating a graph twice gives the same answer twice.
+The passes are the loops of loops.py over the float domain, or the exact one
+(--exact). Adjoints live in the Result, never on the nodes, so evaluating a
+graph twice gives the same answer twice.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ import numpy as np
 from ..errors import EvaluationError, UsageError, shown
 from ..graph import INPUT, Graph
 from ..ops import EXACT_BITS
-from ..ops.shapes import MAX_DIMENSIONS, ShapeError, show, unbroadcast
+from ..ops.shapes import MAX_DIMENSIONS, ShapeError, show
+from . import loops
 from .budget import DEFAULT, FLOAT, check_budget
 from .diagnose import Notice, at_inputs, describe, diagnose, number, unbound
-from .kinks import KinkHit, describe_kink, find_kinks, nan_at_kinks
+from .domains import FloatDomain
+from .kinks import KinkHit, describe_kink, find_kinks
+from .loops import active_nodes
 
 
 class Result:
@@ -127,25 +131,14 @@ def evaluate(
     notices = []
     with np.errstate(all="ignore"):
         if exact:
-            from . import exact as rational
+            from .exact import ExactDomain
 
-            inputs = {name: _fraction(values[name]) for name in graph.inputs}
-            forward_values, capped = rational.forward(graph, inputs)
-            for i in capped[:1]:  # where it first happened; what follows is float anyway
-                node = graph.nodes[i]
-                where = describe(graph, node, forward_values)
-                inputs = at_inputs(graph, node, forward_values).removeprefix(" at ")
-                notices.append(
-                    Notice(
-                        "exact",
-                        f"exact arithmetic stops at {where}{f' ({inputs})' if inputs else ''}: "
-                        f"its numbers pass {EXACT_BITS} bits, so it and what depends on it "
-                        "are float64",
-                        i,
-                    )
-                )
+            domain = ExactDomain()
         else:
-            forward_values = forward(graph, values)
+            domain = FloatDomain()
+        forward_values = loops.forward(graph, domain, values)
+        if exact and domain.capped:  # where it first happened; what follows is float anyway
+            notices.append(_exact_stops(graph, forward_values, domain.capped[0]))
         kinks = find_kinks(graph, forward_values, active)
         if kink == "error" and kinks:
             raise EvaluationError(
@@ -157,13 +150,12 @@ def evaluate(
         kinked = {hit.node: [] for hit in kinks} if kink == "nan" else {}
         for hit in kinks if kink == "nan" else ():
             kinked[hit.node].append(hit)
+        domain.kinked = kinked
         jacobians = None
-        if exact:
-            adjoints = rational.backward(graph, forward_values, active, kinked, nan_at_kinks)
-        elif np.ndim(forward_values[graph.output]):
-            adjoints, jacobians = _jacobians(graph, forward_values, active, kinked)
+        if not exact and np.ndim(forward_values[graph.output]):
+            adjoints, jacobians = _jacobians(graph, forward_values, active, domain)
         else:
-            adjoints = backward(graph, forward_values, active, kinked)
+            adjoints = loops.backward(graph, forward_values, domain, active)
         notices += diagnose(graph, forward_values, adjoints, active, kinked)
     notices += unused(graph, values)
     if strict and any(n.kind in ("value", "derivative") for n in notices):
@@ -176,6 +168,18 @@ def evaluate(
     result = Result(graph, forward_values, adjoints, notices, kinks, policy, exact)
     result.jacobian = jacobians
     return result
+
+
+def _exact_stops(graph: Graph, values: list, i: int) -> Notice:
+    node = graph.nodes[i]
+    where = describe(graph, node, values)
+    inputs = at_inputs(graph, node, values).removeprefix(" at ")
+    return Notice(
+        "exact",
+        f"exact arithmetic stops at {where}{f' ({inputs})' if inputs else ''}: "
+        f"its numbers pass {EXACT_BITS} bits, so it and what depends on it are float64",
+        i,
+    )
 
 
 def check_memory(graph: Graph, shapes: list[tuple], active: list[bool], budget) -> None:
@@ -218,7 +222,7 @@ def _named(graph: Graph, node) -> str:
     return shown(f"{node.name} = {graph.definition(node)}", 80)
 
 
-def _jacobians(graph: Graph, values: list, active, kinked) -> tuple[list, dict]:
+def _jacobians(graph: Graph, values: list, active, domain) -> tuple[list, dict]:
     """d(output element)/d(input) for every element: one reverse pass each, written
     into the Jacobian in place (its size was checked against the budget)."""
     out = values[graph.output]
@@ -228,7 +232,7 @@ def _jacobians(graph: Graph, values: list, active, kinked) -> tuple[list, dict]:
     seed = np.zeros(out.shape)
     for k in range(out.size):
         seed.flat[k] = 1.0
-        adjoints = backward(graph, values, active, kinked, seed)
+        adjoints = loops.backward(graph, values, domain, active, seed)
         for name, i in graph.inputs.items():
             if adjoints[i] is not None:
                 jacobians[name][k] = adjoints[i]  # a copy, before the seed changes
@@ -240,29 +244,23 @@ def _jacobians(graph: Graph, values: list, active, kinked) -> tuple[list, dict]:
     return [None] * len(graph.nodes), jacobians
 
 
-def _fraction(value):
-    from fractions import Fraction
-
-    return value if type(value) is Fraction else Fraction(value)
-
-
 def forward(graph: Graph, values: Mapping[str, float]) -> list:
-    """Every node's value, in topological order."""
-    out = [None] * len(graph.nodes)
-    for node in graph.nodes:
-        ins = node.inputs
-        if node.attrs:
-            out[node.id] = node.op.forward(*[out[i] for i in ins], **node.attrs)
-        elif len(ins) == 1:
-            out[node.id] = node.op.forward(out[ins[0]])
-        elif len(ins) == 2:
-            out[node.id] = node.op.forward(out[ins[0]], out[ins[1]])
-        elif ins:
-            out[node.id] = node.op.forward(*[out[i] for i in ins])
-        else:
-            value = values[node.name] if node.op == INPUT else node.value
-            out[node.id] = value if isinstance(value, np.ndarray) else np.float64(value)
-    return out
+    """Every node's float64 value: the one forward loop over the float domain."""
+    return loops.forward(graph, FloatDomain(), values)
+
+
+def backward(
+    graph: Graph,
+    values: list,
+    active: list[bool] | None = None,
+    kinked: dict | None = None,
+    seed=None,
+) -> list:
+    """Every node's float64 adjoint d(output)/d(node): the one reverse loop over the
+    float domain, with the kinks --kink nan overrules (`kinked`) and the output's
+    cotangent (`seed`: 1 unless given, one element of the identity for a row of a
+    Jacobian)."""
+    return loops.backward(graph, values, FloatDomain(kinked), active, seed)
 
 
 def unused(graph: Graph, values: Mapping) -> list[Notice]:
@@ -322,66 +320,3 @@ def infer_shapes(graph: Graph, values: Mapping) -> list[tuple]:
         except ShapeError as err:
             raise ShapeError(f"{_named(graph, node)}: {err.message}", err.hint) from None
     return result
-
-
-def active_nodes(graph: Graph) -> list[bool]:
-    """Which nodes depend on an input: only they receive adjoints."""
-    active = [False] * len(graph.nodes)
-    for node in graph.nodes:
-        ins = node.inputs
-        if len(ins) == 1:
-            active[node.id] = active[ins[0]]
-        elif len(ins) == 2:
-            active[node.id] = active[ins[0]] or active[ins[1]]
-        elif ins:
-            active[node.id] = any(active[i] for i in ins)
-        else:
-            active[node.id] = node.op == INPUT
-    return active
-
-
-def backward(
-    graph: Graph,
-    values: list,
-    active: list[bool] | None = None,
-    kinked: dict | None = None,
-    seed=None,
-) -> list:
-    """Every node's adjoint d(output)/d(node), accumulated in reverse topological order.
-
-    `seed` is the output's cotangent: 1 for a scalar output, one element of the
-    identity for a row of a Jacobian.
-    """
-    nodes = graph.nodes
-    adjoint = [None] * len(nodes)
-    top = graph.output
-    if seed is None:  # d(output)/d(output): a float64 for a number, as every gradient is
-        seed = np.ones_like(values[top]) if np.ndim(values[top]) else np.float64(1.0)
-    adjoint[top] = seed
-    active = active or active_nodes(graph)
-    kinked = kinked or {}
-    for i in range(top, -1, -1):
-        g = adjoint[i]
-        if g is None:
-            continue
-        node = nodes[i]
-        ins = node.inputs
-        if not ins:
-            continue
-        z = values[i]
-        args = [values[j] for j in ins]
-        for p, j in enumerate(ins):
-            if active[j]:
-                if node.attrs:
-                    contribution = node.op.vjp[p](g, z, *args, **node.attrs)
-                else:
-                    contribution = node.op.vjp[p](g, z, *args)
-                if kinked and i in kinked:
-                    contribution = nan_at_kinks(contribution, kinked[i], p)
-                if type(contribution) is not np.float64 and np.shape(contribution) != np.shape(
-                    args[p]
-                ):
-                    contribution = unbroadcast(contribution, np.shape(args[p]))
-                previous = adjoint[j]
-                adjoint[j] = contribution if previous is None else previous + contribution
-    return adjoint

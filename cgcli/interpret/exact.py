@@ -1,4 +1,4 @@
-"""Exact rational arithmetic (--exact): both passes over Fractions where every op is rational.
+"""Exact rational arithmetic (--exact): Fractions, and the loops' domain of them (ExactDomain).
 
 A node is exact when its op has an exact rule in the op table and all of its
 inputs are exact; otherwise it is computed in float64 from the (correctly
@@ -16,6 +16,7 @@ import numpy as np
 from ..graph import INPUT
 from ..ops import EXACT_BITS
 from ..values import to_float
+from .kinks import nan_at_kinks
 
 DECIMAL = re.compile(r"([+-]?)([0-9]*)\.?([0-9]*)(?:[eE]([+-]?[0-9]+))?\Z")
 
@@ -51,37 +52,6 @@ def small(value: Fraction) -> bool:
     return max(value.numerator.bit_length(), value.denominator.bit_length()) <= EXACT_BITS
 
 
-def forward(graph, values) -> tuple[list, list[int]]:
-    """Every node's value, exact where it can be; and the nodes where the cap was hit."""
-    out = [None] * len(graph.nodes)
-    capped = []
-    for node in graph.nodes:
-        ins = node.inputs
-        if not ins:
-            if node.op == INPUT:
-                value = values[node.name]
-            else:
-                value = exact_value(node.literal) if node.literal is not None else None
-                if value is None:
-                    value = np.float64(node.value)
-            out[node.id] = value
-            continue
-        args = [out[i] for i in ins]
-        value = None
-        if node.op.exact is not None and all(type(a) is Fraction for a in args):
-            try:
-                value = node.op.exact(*args)
-            except OverflowError:  # the rule saw that the result would pass the cap
-                capped.append(node.id)
-            if value is not None:
-                value = Fraction(value)
-                if not small(value):
-                    capped.append(node.id)
-                    value = None
-        out[node.id] = value if value is not None else node.op.forward(*[to_float(a) for a in args])
-    return out, capped
-
-
 def exact_rule(op, p, g, z, args) -> Fraction | None:
     """g times d(op)/d(argument p), exactly, or None where that is not rational.
 
@@ -98,40 +68,61 @@ def exact_rule(op, p, g, z, args) -> Fraction | None:
     return None
 
 
-def backward(graph, values, active, kinked, overrule) -> list:
-    """Adjoints, exact where the cotangent, the values and the local rule all are.
+class ExactDomain:
+    """The loops' domain of Fractions: exact where it can be, float64 from there on.
 
-    `kinked` maps nodes to the kinks that --kink nan overrules, through `overrule`.
+    `kinked` maps nodes to the kinks --kink nan overrules; `capped` lists, in the
+    order met, the nodes where EXACT_BITS was passed and float64 took over. No
+    rule here takes node.attrs: only array ops have settings, and --exact refuses
+    programs of arrays.
     """
-    nodes = graph.nodes
-    adjoint = [None] * len(nodes)
-    top = graph.output
-    adjoint[top] = Fraction(1)
-    for i in range(top, -1, -1):
-        g = adjoint[i]
-        node = nodes[i]
-        if g is None or not node.inputs:
-            continue
-        z = values[i]
-        args = [values[j] for j in node.inputs]
-        exact = type(g) is Fraction and node.op.exact_vjp is not None
-        floats = [to_float(a) for a in args]
-        for p, j in enumerate(node.inputs):
-            if not active[j]:
-                continue
-            contribution = exact_rule(node.op, p, g, z, args) if exact else None
-            if contribution is None:
-                contribution = node.op.vjp[p](to_float(g), to_float(z), *floats)
-            if i in kinked:
-                contribution = overrule(contribution, kinked[i], p)
-            previous = adjoint[j]
-            if previous is None:
-                adjoint[j] = contribution
-            elif type(previous) is Fraction and type(contribution) is Fraction:
-                adjoint[j] = previous + contribution
-            else:
-                adjoint[j] = to_float(previous) + to_float(contribution)
-    return adjoint
+
+    __slots__ = ("kinked", "capped")
+
+    def __init__(self, kinked: dict | None = None):
+        self.kinked = kinked or {}
+        self.capped: list[int] = []
+
+    def leaf(self, node, bound):
+        if node.op == INPUT:
+            return bound if type(bound) is Fraction else Fraction(bound)
+        value = exact_value(node.literal) if node.literal is not None else None
+        return np.float64(node.value) if value is None else value
+
+    def apply(self, node, args: list):
+        value = None
+        if node.op.exact is not None and all(type(a) is Fraction for a in args):
+            try:
+                value = node.op.exact(*args)
+            except OverflowError:  # the rule saw that the result would pass the cap
+                self.capped.append(node.id)
+            if value is not None:
+                value = Fraction(value)
+                if not small(value):
+                    self.capped.append(node.id)
+                    value = None
+        return value if value is not None else node.op.forward(*[to_float(a) for a in args])
+
+    def seed(self, out_value):
+        return Fraction(1)
+
+    def vjp(self, node, p: int, g, z, args: list):
+        """Exact where the cotangent, the values and the local rule all are; else the
+        float64 rule at the values rounded."""
+        contribution = None
+        if type(g) is Fraction and node.op.exact_vjp is not None:
+            contribution = exact_rule(node.op, p, g, z, args)
+        if contribution is None:
+            floats = [to_float(a) for a in args]
+            contribution = node.op.vjp[p](to_float(g), to_float(z), *floats)
+        if node.id in self.kinked:
+            contribution = nan_at_kinks(contribution, self.kinked[node.id], p)
+        return contribution
+
+    def add(self, previous, contribution):
+        if type(previous) is Fraction and type(contribution) is Fraction:
+            return previous + contribution
+        return to_float(previous) + to_float(contribution)
 
 
 def local_partial(op, p, z, args, exact: bool, attrs=None, cotangent=None):

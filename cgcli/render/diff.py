@@ -27,7 +27,7 @@ def text(found, source: str, notation: Notation, values=None, precision=None) ->
     (and its value, with values for the inputs)."""
     labels = {notation.partial(found.output, name): node for name, node in found.partials.items()}
     printed = _printed(found, labels)
-    lines = [f"{found.output} = {one_line(source)}"]
+    lines = heading(found, source)
     lines += [f"{name} = {expression}" for name, expression in printed.statements]
     for (label, expression), name in zip(printed.lines, found.partials):
         lines.append(f"{label} = {expression}")
@@ -86,8 +86,12 @@ def document(found, source: str, values=None) -> str:
     return json.dumps(doc, indent=2, allow_nan=False)
 
 
-def one_line(source: str, limit: int = 200) -> str:
-    """The program on one line, for a heading: statements joined by '; ', clipped."""
-    lines = [line.strip() for line in source.strip().splitlines() if line.strip()]
-    joined = "; ".join(lines)
-    return joined if len(joined) <= limit else joined[: limit - 1] + "…"
+def heading(found, source: str, limit: int = 200) -> list[str]:
+    """What the output is, above its partials: `f = x^2*sin(x)` for an expression;
+    nothing for a program (f, or the name it gives, is its last statement)."""
+    from . import printable
+
+    text = source.strip()
+    if "\n" not in text and ";" not in text and "=" not in text and len(text) <= limit:
+        return [f"{found.output} = {printable(text)}"]
+    return []

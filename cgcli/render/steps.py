@@ -170,20 +170,23 @@ def _local(graph, result, k, i, notation, number, label) -> dict:
     kind = kind_of(op, np.shape(z), shape)
     # Under --kink nan, a local partial at a kink is NaN, as the backward pass had it.
     hits = [h for h in result.kinks if h.node == k] if result.policy == "nan" else []
-    if kind in ("partial", "elementwise") and op.elementwise:
-        value = sum(
-            nan_at_kinks(local_partial(op, p, z, args, result.exact, attrs), hits, p)
-            for p in positions
-        )
-    elif kind == "contribution":
-        value = sum(
-            unbroadcast(
-                nan_at_kinks(local_partial(op, p, z, args, False, attrs, g), hits, p), shape
+    # The terms add up as the backward pass added them: inf + inf is inf, said once by
+    # the evaluator's own warning, not again by numpy's.
+    with np.errstate(all="ignore"):
+        if kind in ("partial", "elementwise") and op.elementwise:
+            value = sum(
+                nan_at_kinks(local_partial(op, p, z, args, result.exact, attrs), hits, p)
+                for p in positions
             )
-            for p in positions
-        )
-    else:
-        value = sum(jacobian(op, p, z, args, attrs, hits, shape) for p in positions)
+        elif kind == "contribution":
+            value = sum(
+                unbroadcast(
+                    nan_at_kinks(local_partial(op, p, z, args, False, attrs, g), hits, p), shape
+                )
+                for p in positions
+            )
+        else:
+            value = sum(jacobian(op, p, z, args, attrs, hits, shape) for p in positions)
 
     names = dict(zip(op.args, (operand(label(j)) for j in consumer.inputs)))
     numbers = dict(zip(op.args, (operand(number(v)) for v in args)))

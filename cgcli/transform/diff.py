@@ -62,8 +62,7 @@ def differentiate(
     outputs = [derivative.value, *derivative.partials.values()]
     simplified = simplify(new, outputs, assume_finite=assume_finite)
     value, *partials = simplified.outputs
-    out = graph.nodes[graph.output]
-    label = out.name if out.inputs and out.name in graph.written() else _free("f", graph)
+    label = output_label(graph)
     return Differentiated(
         simplified.graph,
         label,
@@ -73,6 +72,20 @@ def differentiate(
         simplified.rewrites,
         simplified.passes,
     )
+
+
+def output_label(graph: Graph) -> str | None:
+    """What the formulas call the output: the name the program gave it (g, also where
+    g was assigned more than once, which cg's table calls g_2), else f (f2, ... where
+    the program uses f)."""
+    out = graph.nodes[graph.output]
+    written = graph.written()
+    if out.inputs and out.name in written:
+        return out.name
+    base, _, version = (out.name or "").rpartition("_")
+    if out.inputs and version.isdigit() and base in written:
+        return base
+    return _free("f", graph)
 
 
 def _checked_wrt(graph: Graph, wrt) -> list[str]:

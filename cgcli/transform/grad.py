@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from ..errors import UsageError
 from ..graph import Graph
 from ..interpret.loops import backward, forward
+from ..ops.shapes import show
 from .symbolic import Builder, SymbolicDomain
 
 
@@ -48,10 +49,11 @@ def grad(graph: Graph, wrt: list[str] | None = None, shapes: dict | None = None)
         values = forward(graph, domain, {name: None for name in graph.inputs})
         out = values[graph.output]
         if out.shape:
+            name = graph.nodes[graph.output].name
             raise UsageError(
-                f"the output {graph.nodes[graph.output].name} is an array of shape "
-                f"{out.shape}, so it has no single gradient",
-                "Reduce it to a number, as in sum(...).",
+                f"the output {name} is an array of shape {show(out.shape)}, so it has no "
+                "single gradient",
+                f"Reduce it to a number, as in sum({name}).",
             )
         adjoints = backward(graph, values, domain)
     except NotImplementedError as err:
