@@ -30,7 +30,9 @@ from .arguments import ExpressionCommand, program_arguments
     "--hessian", is_flag=True, help="Also value_grad_and_hessian (Python; needs cg hessian)."
 )
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (replaced whole).")
-@click.option("--ascii", "ascii_only", is_flag=True, hidden=True, help="Accepted; code is ASCII.")
+@click.option(
+    "--ascii", "ascii_only", is_flag=True, help="Accepted, as by every command: code is ASCII."
+)
 def codegen_command(program, lang, name, hessian, output, ascii_only):
     """Write straight-line code for the value of EXPR and its gradient.
 
@@ -53,7 +55,8 @@ def codegen_command(program, lang, name, hessian, output, ascii_only):
     if hessian:
         raise UsageError(
             "--hessian needs the second-derivative graph of `cg hessian`, which this cg "
-            "does not have yet"
+            "does not have yet",
+            "Leave out --hessian: value and value_and_grad are written without it.",
         )
     source, values = program.load()
     graph = parse(source, bound=values)

@@ -35,7 +35,7 @@ HELPERS = {
     "pow_dx": (
         "double g, double z, double x, double y",
         "(void)z;\n"
-        "if (y == 2) return g * (x + x);\n"
+        "if (y == 2) return 2.0 * (g * x);\n"
         "return y == 0 ? g * 0.0 : g * (y * {p}_power(x, y - 1.0));",
     ),
     "sigmoid": (

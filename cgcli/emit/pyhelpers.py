@@ -53,7 +53,7 @@ def _pow_dx(g, z, x, y):
     # y x^(y-1), and 0 where y = 0 even at x = 0
     if np.ndim(y) == 0:
         if y == 2:
-            return g * (x + x)
+            return 2.0 * (g * x)
         return g * 0.0 if y == 0 else g * (y * _power(x, y - 1.0))
     return np.where(y == 0, 0.0, g * y * np.power(x, y - 1.0))
 """,

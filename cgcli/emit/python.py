@@ -19,7 +19,7 @@ from .schedule import Plan, names, straight_line
 from .table import ATOM, COMPARE, POWER, UNARY, Builder, Expr
 
 NUMPY = {"abs": "np.abs"}  # numpy's names are the table's: np.sin, np.arcsin, ...
-CHUNK = 4096  # points a pass: a chunk's arrays (32 KiB each) stay in the caches
+CHUNK = 8192  # points a pass: a chunk's arrays (64 KiB each) stay in the L2 cache
 
 
 class PythonBuilder(Builder):
@@ -74,7 +74,7 @@ class PythonBuilder(Builder):
         return Expr(f"_unbroadcast({term.text}, {tuple(shape)!r})")
 
 
-def module(graph: Graph, shapes: list[tuple] | None = None, name: str = "cg") -> str:
+def module(graph: Graph, shapes: list[tuple] | None = None) -> str:
     """The module's text. `shapes` (every node's, from the bound values) makes an array
     program; without it the program must be one of numbers and elementwise ops."""
     if graph.arrays and shapes is None:
@@ -90,7 +90,7 @@ def module(graph: Graph, shapes: list[tuple] | None = None, name: str = "cg") ->
             f"Reduce it to a number, as in sum({out}).",
         )
     plan = Plan(graph, shapes if graph.arrays else None)
-    namer = names(plan, ["CHUNK", *(f"_{h}" for h in HELPERS), "_points", "_value"])
+    namer = names(plan, ["CHUNK"])  # the helpers' names start with _, which no name kept does
     e = PythonBuilder(namer)
     with_gradient = straight_line(plan, e, namer)
     out = graph.nodes[graph.output].name

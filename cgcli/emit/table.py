@@ -186,7 +186,7 @@ def _pow_dx(e, g, z, x, y):
     if k is None:
         return e.helper("pow_dx", g, z, x, y)
     if k == 2:
-        return e.mul(g, e.add(x, x))
+        return e.mul(2.0, e.mul(g, x))  # 2(gx), as rules.pow_dx has it
     if k == 0:
         return e.mul(g, 0.0)
     less = np.float64(k) - 1.0  # y - 1.0, as rules.pow_dx computes it
