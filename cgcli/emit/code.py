@@ -10,6 +10,11 @@ import math
 
 from ..graph import Graph
 
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 # Names the emitted code itself uses or that either language gives a meaning: an input
 # called so is renamed inside the code (lambda -> lambda_), never in INPUTS.
 PYTHON_NAMES = {
@@ -24,168 +29,27 @@ PYTHON_NAMES = {
     "value_and_grad",
     "value_grad_and_hessian",
 }
-C_KEYWORDS = [
-    "auto",
-    "break",
-    "case",
-    "char",
-    "const",
-    "continue",
-    "default",
-    "do",
-    "double",
-    "else",
-    "enum",
-    "extern",
-    "float",
-    "for",
-    "goto",
-    "if",
-    "inline",
-    "int",
-    "long",
-    "register",
-    "restrict",
-    "return",
-    "short",
-    "signed",
-    "sizeof",
-    "static",
-    "struct",
-    "switch",
-    "typedef",
-    "union",
-    "unsigned",
-    "void",
-    "volatile",
-    "while",
-    "asm",
-    "fortran",
-    "bool",
-    "true",
-    "false",
-    "NULL",
-    "main",
-    "errno",
-    "inputs",
-    "gradient",
-    "hessian",
-]
+C_KEYWORDS = _words(
+    "auto break case char const continue default do double else enum extern float for "
+    "goto if inline int long register restrict return short signed sizeof static struct "
+    "switch typedef union unsigned void volatile while asm fortran bool true false NULL "
+    "main errno inputs gradient hessian"
+)
 # <math.h>: its functions (a local of the same name would hide one) and its macros, C99's
 # and glibc's (M_PI and friends appear without -std=c99).
-C_MATH = [
-    "acos",
-    "asin",
-    "atan",
-    "atan2",
-    "cos",
-    "sin",
-    "tan",
-    "acosh",
-    "asinh",
-    "atanh",
-    "cosh",
-    "sinh",
-    "tanh",
-    "exp",
-    "exp2",
-    "expm1",
-    "frexp",
-    "ilogb",
-    "ldexp",
-    "log",
-    "log10",
-    "log1p",
-    "log2",
-    "logb",
-    "modf",
-    "scalbn",
-    "scalbln",
-    "cbrt",
-    "fabs",
-    "hypot",
-    "pow",
-    "sqrt",
-    "erf",
-    "erfc",
-    "lgamma",
-    "tgamma",
-    "ceil",
-    "floor",
-    "nearbyint",
-    "rint",
-    "lrint",
-    "llrint",
-    "round",
-    "lround",
-    "llround",
-    "trunc",
-    "fmod",
-    "remainder",
-    "remquo",
-    "copysign",
-    "nan",
-    "nextafter",
-    "nexttoward",
-    "fdim",
-    "fmax",
-    "fmin",
-    "fma",
-    "fpclassify",
-    "isfinite",
-    "isinf",
-    "isnan",
-    "isnormal",
-    "signbit",
-    "isgreater",
-    "isgreaterequal",
-    "isless",
-    "islessequal",
-    "islessgreater",
-    "isunordered",
-    "HUGE_VAL",
-    "HUGE_VALF",
-    "HUGE_VALL",
-    "INFINITY",
-    "NAN",
-    "FP_INFINITE",
-    "FP_NAN",
-    "FP_NORMAL",
-    "FP_SUBNORMAL",
-    "FP_ZERO",
-    "FP_FAST_FMA",
-    "FP_FAST_FMAF",
-    "FP_FAST_FMAL",
-    "FP_ILOGB0",
-    "FP_ILOGBNAN",
-    "MATH_ERRNO",
-    "MATH_ERREXCEPT",
-    "math_errhandling",
-    "float_t",
-    "double_t",
-    "M_E",
-    "M_LOG2E",
-    "M_LOG10E",
-    "M_LN2",
-    "M_LN10",
-    "M_PI",
-    "M_PI_2",
-    "M_PI_4",
-    "M_1_PI",
-    "M_2_PI",
-    "M_2_SQRTPI",
-    "M_SQRT2",
-    "M_SQRT1_2",
-    "MAXFLOAT",
-    "HUGE",
-    "DOMAIN",
-    "SING",
-    "OVERFLOW",
-    "UNDERFLOW",
-    "TLOSS",
-    "PLOSS",
-    "X_TLOSS",
-]
+C_MATH = _words(
+    "acos asin atan atan2 cos sin tan acosh asinh atanh cosh sinh tanh exp exp2 expm1 "
+    "frexp ilogb ldexp log log10 log1p log2 logb modf scalbn scalbln cbrt fabs hypot pow "
+    "sqrt erf erfc lgamma tgamma ceil floor nearbyint rint lrint llrint round lround "
+    "llround trunc fmod remainder remquo copysign nan nextafter nexttoward fdim fmax "
+    "fmin fma fpclassify isfinite isinf isnan isnormal signbit isgreater isgreaterequal "
+    "isless islessequal islessgreater isunordered HUGE_VAL HUGE_VALF HUGE_VALL INFINITY "
+    "NAN FP_INFINITE FP_NAN FP_NORMAL FP_SUBNORMAL FP_ZERO FP_FAST_FMA FP_FAST_FMAF "
+    "FP_FAST_FMAL FP_ILOGB0 FP_ILOGBNAN MATH_ERRNO MATH_ERREXCEPT math_errhandling "
+    "float_t double_t M_E M_LOG2E M_LOG10E M_LN2 M_LN10 M_PI M_PI_2 M_PI_4 M_1_PI M_2_PI "
+    "M_2_SQRTPI M_SQRT2 M_SQRT1_2 MAXFLOAT HUGE DOMAIN SING OVERFLOW UNDERFLOW TLOSS "
+    "PLOSS X_TLOSS"
+)
 RESERVED = frozenset(PYTHON_NAMES | set(C_KEYWORDS) | set(C_MATH))
 
 

@@ -126,7 +126,9 @@ def module(graph: Graph, shapes: list[tuple] | None = None) -> str:
     lines += ["", "", f"def _value_and_grad({params}):"]
     lines += _body(with_gradient.forward, with_gradient.reverse)
     results = [with_gradient.value.text] + [g.text for g in with_gradient.gradient]
-    lines.append(f"    return {', '.join(results)}{',' if len(results) == 1 else ''}")
+    lines.append(
+        f"    return {', '.join(results)}" if len(results) > 1 else f"    return ({results[0]},)"
+    )
     wanted = helper_order(e.helpers | ({"points"} if not plan.shapes else {"array"}))
     for helper in wanted:
         lines += ["", "", *HELPERS[helper].strip("\n").split("\n")]
