@@ -97,6 +97,7 @@ BINDINGS_FILES = "a malformed bindings file is not a plain refusal"
 BATCH_FILES = "a malformed batch file is not a plain refusal"
 MEMORY = "a size claimed by a file's header is allocated before it is checked"
 MESSAGES = "a message that is not cg's (a numpy warning)"
+ATOMIC = "-o replaced a file although cg failed"
 
 CRASHES = [
     # COLUMNS=0: no table, tree or steps, exit 0; an error is not shown either.
@@ -204,6 +205,41 @@ CRASHES = [
     # np.errstate, and 1e308 + 1e308 overflows (cg has already said it is inf).
     crash("explain-overflow-in-steps-scalar", MESSAGES, ["explain", "x*x", "x=1e308"]),
     crash("explain-overflow-in-steps-dot", MESSAGES, ["explain", "dot(v, v)", "v=[1e308]"]),
+    # --strict --check failed after the table was written: exit 1, and out.json changed.
+    crash(
+        "strict-check-writes-before-failing",
+        ATOMIC,
+        [
+            "eval",
+            "x + y",
+            "x=10/3",
+            "y=608e113",
+            "--check",
+            "--exact",
+            "--strict",
+            "-o",
+            "out.json",
+        ],
+        files={"out.json": b"what was there before\n"},
+    ),
+    # numpy's "invalid value in scalar divide", from the check's relative difference of
+    # inf and NaN.
+    crash(
+        "check-relative-of-inf-and-nan",
+        MESSAGES,
+        [
+            "eval",
+            "--all",
+            "--jacobian",
+            "--check",
+            "--exact",
+            "-o",
+            "out.txt",
+            "x / y",
+            "x=-955e94",
+            "y=0",
+        ],
+    ),
 ]
 
 

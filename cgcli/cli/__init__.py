@@ -172,6 +172,19 @@ def eval_command(
 
         checked = check(result, max_memory) if result.jacobian is None else None
         result.notices.extend(unchecked(result, checked))
+    disagree = [row for row in checked or () if row.status == "disagree"]
+    if disagree and strict:  # a failure writes nothing, as every --strict failure
+        from ..values import fmt
+
+        raise EvaluationError(
+            "--strict --check: reverse mode and finite differences disagree for "
+            + "; ".join(
+                f"{row.input} (reverse mode {fmt(row.reverse)}, finite differences "
+                f"{fmt(row.numerical)})"
+                for row in disagree[:10]
+            ),
+            "Without --strict, the table of the check shows how far apart they are.",
+        )
     warn(result.notices, width)
     with open_output(output) as stream:
         if as_json:
@@ -196,11 +209,9 @@ def eval_command(
             if checked is not None:
                 grid = checks(checked, result, notation, precision, out.width)
                 show(stream, grid, out, notation.ascii)
-    disagree = [row.input for row in checked or () if row.status == "disagree"]
     if disagree:
-        message = f"--check: reverse mode and finite differences disagree for {', '.join(disagree)}"
-        if strict:
-            raise EvaluationError(message, "See the table of the check above.")
+        names = ", ".join(row.input for row in disagree)
+        message = f"--check: reverse mode and finite differences disagree for {names}"
         from ..interpret.diagnose import Notice
 
         warn([Notice("check", message)], width)

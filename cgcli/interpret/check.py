@@ -55,12 +55,14 @@ class Check:
 
     @property
     def difference(self) -> float:
-        return abs(self.reverse - self.numerical)
+        with np.errstate(all="ignore"):  # inf - inf is NaN, as the table then says
+            return abs(self.reverse - self.numerical)
 
     @property
     def relative(self) -> float:
-        scale = max(abs(self.reverse), abs(self.numerical))
-        return self.difference / scale if scale else self.difference
+        with np.errstate(all="ignore"):
+            scale = max(abs(self.reverse), abs(self.numerical))
+            return self.difference / scale if scale else self.difference
 
 
 def step(x: float) -> float:
