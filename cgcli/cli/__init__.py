@@ -32,6 +32,7 @@ def cli(traceback):
     cg diff    "x^2*sin(x)"                the derivative
     cg optimize "sin(x)*sin(x)"            fewer operations
     cg hessian "x^2*y^3" x=1 y=2          second derivatives
+    cg codegen "(a+b)*(b-c)" --lang c      code
     """
 
 
@@ -406,6 +407,9 @@ def _transforms() -> None:
     from .hessian import hessian_command
 
     cli.add_command(hessian_command)
+    from .codegen import codegen_command
+
+    cli.add_command(codegen_command)
 
 
 _transforms()
