@@ -27,6 +27,7 @@ import numpy as np
 from ...graph import CONST, INPUT, MAX_NODES, Graph, Node
 from ...interpret.exact import exact_value, small
 from ...ops import OPS
+from ..symbolic import literal_limit
 from .rules import IDENTITIES, RULES, Rule
 from .text import LABEL, MANY, array_text, clip, decimal, label, operand, show
 
@@ -333,6 +334,8 @@ class _Pass:
         if shape is None or math.prod(shape) > FOLD_ELEMENTS:
             return None
         args = [self.value[i] for i in ins]
+        if math.prod(shape) > literal_limit(args):
+            return None  # broadcast(-1, 1000): shorter as it is
         args = [v if isinstance(v, np.ndarray) else np.float64(v) for v in args]
         try:
             with np.errstate(all="ignore"):
