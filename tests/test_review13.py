@@ -47,3 +47,14 @@ def test_diff_of_a_sum_over_a_long_array_is_a_short_formula(tmp_path):
     formula = run.json()["derivatives"]["x"]["formula"]
     assert len(formula) < 100, formula[:200]
     np.testing.assert_allclose(_value(formula, {"x": x, "y": y}), -y / x, rtol=1e-15)
+
+
+def test_a_common_subexpression_record_says_which_node_it_joins():
+    # The record read "cse: z: sin(x) → sin(x)", which says nothing: z is now y,
+    # the first sin(x) (as `cg eval --all` names them).
+    run = run_cg("optimize", "sin(x)*sin(x) + sin(x)", "--steps")
+    records = run.stdout.split("rewrites:\n", 1)[1].splitlines()
+    assert "cse: z: sin(x) → y" in records
+    assert "cse: t2: sin(x) → y" in records
+    table = run_cg("eval", "sin(x)*sin(x) + sin(x)", "x=1", "--all", "--ascii").stdout
+    assert "| y    | sin(x)" in table.replace("│", "|")

@@ -261,6 +261,8 @@ class _Pass:
             after = label(self.new, self.labels, result)
         before = self._text(op, ins, node.attrs if node is not None else None)
         where = _where(self.original, self.old_origin[self.here])
+        if after == before:  # cse: sin(x) → sin(x) says nothing; name the node it joins
+            after = _where(self.original, self.origin[result])
         self.rewrites.append(Rewrite(r.name, r.exact, where, before, after))
         return result
 
