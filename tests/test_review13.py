@@ -58,3 +58,14 @@ def test_a_common_subexpression_record_says_which_node_it_joins():
     assert "cse: t2: sin(x) → y" in records
     table = run_cg("eval", "sin(x)*sin(x) + sin(x)", "x=1", "--all", "--ascii").stdout
     assert "| y    | sin(x)" in table.replace("│", "|")
+
+
+def test_diff_json_with_precision_says_what_precision_is_for():
+    # It read "without --json, the formulas shows N significant digits": formulas
+    # are never rounded, only the values printed under them.
+    run = run_cg("diff", "x*y", "--json", "--precision", "3")
+    assert run.code == 2
+    assert "without --json, the text shows N significant digits" in run.stderr
+    assert run_cg("diff", "x*y", "x=0.123456", "y=1", "--precision", "3").stdout.endswith(
+        "∂f/∂y = x\n      = 0.123\n"
+    )

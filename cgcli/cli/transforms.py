@@ -70,7 +70,7 @@ def diff_command(
     from ..render import diff as view
 
     if as_json:
-        no_precision(precision, "--json", "the formulas")
+        no_precision(precision, "--json", "the text")
     source, values = program.load(exact, max_memory)
     graph = parse(source, bound=values)
     found = differentiate(graph, list(wrt), values, assume == "finite")
