@@ -79,7 +79,7 @@ def diff_command(
     from ..render import diff as view
 
     if as_json:
-        no_precision(precision, "--json", "the formulas")
+        no_precision(precision, "--json", "the text")
     source, values = program.load(exact, max_memory)
     graph = parse(source, bound=values)
     if order == 2:

@@ -205,7 +205,9 @@ class Builder:
         with np.errstate(all="ignore"):
             value = op.forward(*values, **attrs)
         if not op.elementwise:
-            return value if op.name in _MOVES else None
+            if op.name not in _MOVES or np.size(value) > literal_limit(values):
+                return None
+            return value
         if op.name not in _ARITHMETIC or np.ndim(value) or not np.isfinite(value):
             return None
         from fractions import Fraction
@@ -291,6 +293,14 @@ def _arithmetic():
 
 _ARITHMETIC = _arithmetic()
 _MOVES = {"broadcast", "reshape", "transpose", "index", "stack"}  # exact: values moved
+LITERAL = 16  # elements a folded constant may have beyond those of its operands
+
+
+def literal_limit(operands) -> int:
+    """The most elements a constant folded from `operands` may have: broadcast(-1, 1000)
+    stays as it is, as its 1,000 elements written out would make the formula (and a
+    broadcast to a matrix, the program) longer by as many numbers."""
+    return max(LITERAL, sum(int(np.size(v)) for v in operands))
 
 
 def _hashable(value):

@@ -27,6 +27,7 @@ import numpy as np
 from ...graph import CONST, INPUT, MAX_NODES, Graph, Node
 from ...interpret.exact import exact_value, small
 from ...ops import OPS
+from ..symbolic import literal_limit
 from .rules import IDENTITIES, RULES, Rule
 from .text import LABEL, MANY, array_text, clip, decimal, label, operand, show
 
@@ -260,6 +261,8 @@ class _Pass:
             after = label(self.new, self.labels, result)
         before = self._text(op, ins, node.attrs if node is not None else None)
         where = _where(self.original, self.old_origin[self.here])
+        if after == before:  # cse: sin(x) → sin(x) says nothing; name the node it joins
+            after = _where(self.original, self.origin[result])
         self.rewrites.append(Rewrite(r.name, r.exact, where, before, after))
         return result
 
@@ -333,6 +336,8 @@ class _Pass:
         if shape is None or math.prod(shape) > FOLD_ELEMENTS:
             return None
         args = [self.value[i] for i in ins]
+        if math.prod(shape) > literal_limit(args):
+            return None  # broadcast(-1, 1000): shorter as it is
         args = [v if isinstance(v, np.ndarray) else np.float64(v) for v in args]
         try:
             with np.errstate(all="ignore"):
