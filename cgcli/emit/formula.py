@@ -90,32 +90,32 @@ def tree_size(graph: Graph, nodes: list[int]) -> int:
     """The operations the outputs take written out as trees, each on its own, with
     no sharing: what a printer without statements would print. It grows
     exponentially with depth (x1 = x*x, x2 = x1*x1, ...), hence Python ints."""
-    reach = _reachable(graph, nodes)
-    size = [0] * len(reach)
-    for node in graph.nodes[: len(reach)]:
-        if reach[node.id] and node.op not in (INPUT, CONST):
-            size[node.id] = 1 + sum(size[i] for i in node.inputs)
+    size = {}
+    for i in _needed(graph, nodes):
+        node = graph.nodes[i]
+        size[i] = 0 if node.op in (INPUT, CONST) else 1 + sum(size[j] for j in node.inputs)
     return sum(size[i] for i in nodes)
 
 
 def shared_size(graph: Graph, nodes: list[int]) -> int:
     """The operations the outputs take with sharing: the distinct ones they need."""
-    reach = _reachable(graph, nodes)
-    return sum(
-        1 for node in graph.nodes[: len(reach)] if reach[node.id] and node.op not in (INPUT, CONST)
-    )
+    all_nodes = graph.nodes
+    return sum(1 for i in _needed(graph, nodes) if all_nodes[i].op not in (INPUT, CONST))
 
 
-def _reachable(graph: Graph, nodes: list[int]) -> list[bool]:
-    """Which nodes the outputs need, up to the last output."""
-    reach = [False] * (max(nodes, default=-1) + 1)
-    for i in nodes:
-        reach[i] = True
-    for i in range(len(reach) - 1, -1, -1):
-        if reach[i]:
-            for j in graph.nodes[i].inputs:
-                reach[j] = True
-    return reach
+def _needed(graph: Graph, roots: list[int]) -> list[int]:
+    """The nodes the roots need, in the graph's order: a walk from the roots with its own
+    stack, in time proportional to what it finds (cg diff --json writes each of 10^4
+    partials of one graph on its own: a loop over the whole graph for each is quadratic)."""
+    nodes = graph.nodes
+    seen = set(roots)
+    stack = list(seen)
+    while stack:
+        for j in nodes[stack.pop()].inputs:
+            if j not in seen:
+                seen.add(j)
+                stack.append(j)
+    return sorted(seen)
 
 
 class _Printer:
@@ -123,23 +123,25 @@ class _Printer:
 
     def __init__(self, graph: Graph, roots: list[int], reserved: set[str], inline):
         nodes = graph.nodes
-        reach = _reachable(graph, roots)
-        uses = [0] * len(reach)
+        needed = _needed(graph, roots)
+        uses = dict.fromkeys(needed, 0)
         for i in roots:
             uses[i] += 1
-        for node in nodes[: len(reach)]:
-            if reach[node.id]:
-                for j in node.inputs:
-                    uses[j] += 1
+        for i in needed:
+            for j in nodes[i].inputs:
+                uses[j] += 1
         self.graph = graph
         self.written = graph.written()
-        self.taken = set(graph.inputs) | reserved | set(FUNCTIONS)
+        # Names in use: these, the inputs' and the functions' (looked up where they are,
+        # not copied: a printer per partial would copy 10^4 input names each time).
+        self.taken = set(reserved)
+        self.fixed = (graph.inputs, FUNCTIONS)
         # pi and e by name only where nothing else is called so; then no statement is.
-        self.names = tuple(c for c in CONSTANTS if c not in self.taken)
+        self.names = tuple(c for c in CONSTANTS if not self._taken(c))
         self.taken |= {
             c.lstrip("-")
-            for node in nodes[: len(reach)]
-            if reach[node.id] and node.op == CONST and (c := self._constant_name(node))
+            for i in needed
+            if nodes[i].op == CONST and (c := self._constant_name(nodes[i]))
         }
         self.counter = 0
         self.statements: list[tuple[str, str]] = []
@@ -147,16 +149,14 @@ class _Printer:
         # Per node: its text (a str for a leaf or a statement's name, else a list of
         # pieces: strings and ids of nodes written inline), its level, whether it
         # begins with a minus, its length.
-        self.pieces: list = [None] * len(reach)
-        self.level = [ATOM] * len(reach)
-        self.minus = [False] * len(reach)
-        self.size = [0] * len(reach)
+        self.pieces: dict = {}
+        self.level: dict[int, int] = {}
+        self.minus: dict[int, bool] = {}
+        self.size: dict[int, int] = {}
         self.numbers: set[int] = set()  # bare numbers: 2.T would read as 2. T
         roots = set(roots)
-        for node in nodes[: len(reach)]:
-            if not reach[node.id]:
-                continue
-            i = node.id
+        for i in needed:
+            node = nodes[i]
             if node.op == INPUT:
                 self._leaf(i, node.name, ATOM)
             elif node.op == CONST:
@@ -168,6 +168,10 @@ class _Printer:
                 long = inline is not None and self.size[i] > inline and i not in roots
                 if uses[i] > 1 or long:
                     self._statement(node, self.pieces[i])
+
+    def _taken(self, name: str) -> bool:
+        inputs, functions = self.fixed
+        return name in self.taken or name in inputs or name in functions
 
     def text(self, i: int) -> str:
         """A node's text, its inline parts joined, in one loop with its own stack."""
@@ -199,14 +203,14 @@ class _Printer:
 
     def _name(self, node) -> str:
         """The user's name when it is free, else t1, t2, ... past every name in use."""
-        taken, name = self.taken, node.name
-        if not (name and IDENTIFIER.fullmatch(name) and name in self.written and name not in taken):
+        taken, name = self._taken, node.name
+        if not (name and IDENTIFIER.fullmatch(name) and name in self.written and not taken(name)):
             while True:
                 self.counter += 1
                 name = f"t{self.counter}"
-                if name not in taken and name not in self.written:
+                if not taken(name) and name not in self.written:
                     break
-        taken.add(name)
+        self.taken.add(name)
         return name
 
     def _constant_name(self, node) -> str | None:
