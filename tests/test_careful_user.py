@@ -258,7 +258,7 @@ def test_help_describes_each_command_in_whole_sentences(width):
             described[name] = text.strip()
         elif line.strip():  # a description wrapped onto the next line
             described[list(described)[-1]] += " " + line.strip()
-    assert sorted(described) == ["diff", "eval", "explain", "graph", "optimize"]
+    assert sorted(described) == ["codegen", "diff", "eval", "explain", "graph", "optimize"]
     for name, text in described.items():
         assert text.endswith("."), (name, text)
         assert len(text.split()) >= 4, (name, text)

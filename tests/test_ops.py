@@ -337,3 +337,17 @@ def test_the_printed_array_rule_agrees_with_the_numeric_rule(name):
             numeric = unbroadcast(op.vjp[k](w, out, *args, **settings), np.shape(args[k]))
             plain = _formula_rule(op, k, w, out, args, settings)
             np.testing.assert_allclose(plain, numeric, rtol=1e-13, atol=1e-15, err_msg=name)
+
+
+def test_the_square_has_the_gradient_of_the_product_bit_for_bit():
+    # x^2 and x*x: d/dx is g x + g x for the product, 2 (g x) for the power, the same
+    # number for every x (doubling is exact), where g (x + x) would overflow first:
+    # 0.25 x^2 at x = 1e308 has the derivative 0.5e308, not inf.
+    import cgcli
+
+    for x in (1e308, -1e308, 3.0, 5e-324, 0.0, -0.0, math.inf, 1.1):
+        for k in (0.25, 1.0, 3.0):
+            power = cgcli.run(f"{k}*x^2", {"x": x}).gradient["x"]
+            product = cgcli.run(f"{k}*(x*x)", {"x": x}).gradient["x"]
+            assert np.float64(power).tobytes() == np.float64(product).tobytes(), (x, k)
+    assert cgcli.run("0.25*x^2", {"x": 1e308}).gradient["x"] == 0.5e308

@@ -31,6 +31,7 @@ def cli(traceback):
     cg explain "(a+b)*(b-c)" a=1 b=2 c=3   the chain rule
     cg diff    "x^2*sin(x)"                the derivative
     cg optimize "sin(x)*sin(x)"            fewer operations
+    cg codegen "(a+b)*(b-c)" --lang c      code
     """
 
 
@@ -403,6 +404,9 @@ def _transforms() -> None:
 
     cli.add_command(diff_command)
     cli.add_command(optimize_command)
+    from .codegen import codegen_command
+
+    cli.add_command(codegen_command)
 
 
 _transforms()
