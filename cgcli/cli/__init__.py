@@ -47,8 +47,9 @@ def cli(traceback):
 @click.option(
     "--batch",
     metavar="FILE",
-    help="Evaluate at every row of FILE (.csv with a header, .jsonl, .npy, .npz; '-' for "
-    "CSV on standard input); write a row a point, as CSV or, with --json, JSON lines.",
+    help="Evaluate at every row of FILE (.csv with a header, .jsonl, .npy, .npz, .parquet; "
+    "'-' for CSV on standard input); write a row a point, as CSV, with --json as JSON lines, "
+    "or as Parquet to -o OUT.parquet.",
 )
 @click.option(
     "--skip-bad-rows",
@@ -243,7 +244,18 @@ def batch_command(
         graph = optimized(graph)
     with progress_bar(batch) as advance, open_output(output) as stream:
         summary = batches.run(
-            graph, batch, stream, as_json, values, skip_bad, kink, strict, advance, keep
+            graph,
+            batch,
+            stream,
+            as_json,
+            values,
+            skip_bad,
+            kink,
+            strict,
+            advance,
+            keep,
+            parquet=output is not None and output.lower().endswith(".parquet"),
+            budget=max_memory,
         )
     warn(summary.notices(), width)
 

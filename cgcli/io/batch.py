@@ -55,9 +55,12 @@ def run(
     strict: bool = False,
     progress=None,
     keep=(),
+    parquet: bool = False,
+    budget: int | None = None,
 ) -> Summary:
     """Evaluate every row of the file at `path` and write one row a point to
-    `stream`: the columns kept, the inputs, the value and the gradient."""
+    `stream`: the columns kept, the inputs, the value and the gradient; as CSV,
+    JSON lines (`as_json`) or, with `parquet`, a Parquet file of the CSV's columns."""
     check_batchable(graph)
     arrays = [name for name in graph.inputs if np.ndim(bindings.get(name, 0))]
     if arrays:
@@ -67,6 +70,11 @@ def run(
         )
     names = list(graph.inputs)
     kept = [name for name in dict.fromkeys(keep) if name not in graph.inputs]
+    if parquet and as_json:
+        raise UsageError(
+            "--json writes JSON lines, and an output named .parquet is a Parquet file",
+            "Leave out --json to write Parquet, or name the output .jsonl.",
+        )
     if not as_json:
         check_header(kept, names)
     summary = Summary(unused(graph, bindings))
@@ -76,35 +84,72 @@ def run(
         bindings,
         rows_a_chunk(len(graph.nodes)),
         skip_bad,
+        budget,
     )
+    header = kept + names + ["value"] + [f"d/d{n}" for n in names]
+    sink = None
+    if parquet:
+        from .parquet import Writer
+
+        sink = Writer(stream, header, kept)
     chunks = read(path, request, summary, progress)
-    first = next(chunks, None)  # the input's own header is checked before ours is written
-    if not as_json:
-        stream.write(",".join(kept + names + ["value"] + [f"d/d{n}" for n in names]) + "\n")
-    for chunk in itertools.chain([first] if first is not None else [], chunks):
-        n = len(chunk.lines)
-        columns = dict(chunk.columns)
-        for name, value in bindings.items():
-            if name in graph.inputs:
-                columns[name] = np.full(n, float(value))
-        out, gradients = evaluate_chunk(graph, columns, kink, chunk.lines, summary.unit)
-        table = np.column_stack(
-            [columns[name] for name in names] + [out] + [gradients[name] for name in names]
-        )
-        bad = ~np.isfinite(table).all(axis=1)
-        if bad.any():
-            if summary.first_not_finite is None:
-                summary.first_not_finite = int(chunk.lines[np.argmax(bad)])
-            summary.not_finite += int(bad.sum())
-            if strict:
-                raise EvaluationError(
-                    f"--strict: a value or derivative is not finite at {summary.unit} "
-                    f"{summary.first_not_finite}"
-                )
-        cells = [chunk.kept[name] for name in kept]
-        stream.write(json_lines(table, names, kept, cells) if as_json else csv_lines(table, cells))
-        summary.rows += n
+    try:
+        first = next(chunks, None)  # the input's own header is checked before ours is written
+        if sink is None and not as_json:
+            stream.write(",".join(header) + "\n")
+        for chunk in itertools.chain([first] if first is not None else [], chunks):
+            table = _evaluate(graph, chunk, bindings, kink, strict, summary)
+            cells = [chunk.kept[name] for name in kept]
+            if sink is not None:
+                sink.write(table, cells)
+                continue
+            cells = [_listed(values) for values in cells]
+            stream.write(
+                json_lines(table, names, kept, cells) if as_json else csv_lines(table, cells)
+            )
+        if sink is not None:
+            sink.close()
+    except BaseException:
+        if sink is not None:
+            sink.abandon()
+        raise
     return summary
+
+
+def _evaluate(graph, chunk, bindings: dict, kink: str, strict: bool, summary) -> np.ndarray:
+    """A chunk's table: a row a point, its inputs, value and gradient."""
+    names = list(graph.inputs)
+    n = len(chunk.lines)
+    columns = dict(chunk.columns)
+    for name, value in bindings.items():
+        if name in graph.inputs:
+            columns[name] = np.full(n, float(value))
+    out, gradients = evaluate_chunk(graph, columns, kink, chunk.lines, summary.unit)
+    table = np.column_stack(
+        [columns[name] for name in names] + [out] + [gradients[name] for name in names]
+    )
+    bad = ~np.isfinite(table).all(axis=1)
+    if bad.any():
+        if summary.first_not_finite is None:
+            summary.first_not_finite = int(chunk.lines[np.argmax(bad)])
+        summary.not_finite += int(bad.sum())
+        if strict:
+            raise EvaluationError(
+                f"--strict: a value or derivative is not finite at {summary.unit} "
+                f"{summary.first_not_finite}"
+            )
+    summary.rows += n
+    return table
+
+
+def _listed(values) -> list:
+    """The values of a column kept, as a list: an Arrow array's (from Parquet) as
+    values that CSV and JSON can write."""
+    if isinstance(values, list):
+        return values
+    from .parquet import cells
+
+    return cells(values)
 
 
 def check_header(kept: list[str], names: list[str]) -> None:

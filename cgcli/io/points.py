@@ -1,5 +1,5 @@
 """The points of a batch, read a chunk at a time: CSV (a header, then one row a
-point), JSON lines, and .npy and .npz files (numpyfiles.py).
+point), JSON lines, .npy and .npz files (numpyfiles.py), and Parquet (parquet.py).
 
 Every read is bounded by limits that do not depend on the file's size: a line of
 text, the text or bytes of a chunk, a header. So /dev/zero, or a header of 10^8
@@ -35,9 +35,13 @@ def read(path: str, request: Request, summary: Summary, progress=None) -> Iterat
         from .numpyfiles import read_numpy
 
         yield from read_numpy(path, where, request, summary)
+    elif kind.endswith(".parquet"):
+        from .parquet import read_parquet
+
+        yield from read_parquet(path, where, request, summary, progress)
     elif kind.endswith(".json"):
         raise UsageError(
-            f"cg reads a batch from .csv, .jsonl, .npy or .npz, not {where}",
+            f"cg reads a batch from .csv, .jsonl, .npy, .npz or .parquet, not {where}",
             'Write one JSON object a line, {"x": 1, "y": 2}, in a .jsonl file.',
         )
     elif kind.endswith(".jsonl"):

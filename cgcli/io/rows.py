@@ -18,16 +18,20 @@ CHUNK_BYTES = DEFAULT // 64  # characters of text, or bytes of an array, read a 
 
 class Request:
     """What a batch asks of its file: the inputs it needs, the columns to keep,
-    the names already bound on the command line, and how many rows a chunk."""
+    the names already bound on the command line, how many rows a chunk, and the
+    memory budget that what a file says about its own parts is checked against."""
 
-    def __init__(self, needed, keep=(), bound=(), rows: int = CHUNK, skip_bad: bool = False):
+    def __init__(
+        self, needed, keep=(), bound=(), rows: int = CHUNK, skip_bad: bool = False, budget=None
+    ):
         self.needed, self.keep, self.bound = list(needed), list(keep), list(bound)
         self.rows, self.skip_bad = rows, skip_bad
+        self.budget = DEFAULT if budget is None else budget
 
 
 class Chunk:
     """Rows of input: the values of each column as arrays, each row's line number,
-    and the values of the columns kept, a list a column."""
+    and the values of the columns kept, a list a column (an Arrow array, from Parquet)."""
 
     def __init__(self, columns: dict[str, np.ndarray], lines: np.ndarray, kept=None):
         self.columns, self.lines = columns, lines
