@@ -347,15 +347,16 @@ def test_the_output_is_the_same_across_runs_and_hash_seeds(tmp_path):
     source = "q = x * y; p = sin(q) + max(q, x) ^ 2; p * tanh(y) + atan2(x, q)"
     outputs = set()
     for seed in ("0", "1", "12345", "random"):
-        for lang in ("python", "c"):
+        for lang in ("python", "c", "--hessian"):
+            flags = ["--lang", lang] if lang != "--hessian" else [lang]
             done = subprocess.run(
-                [sys.executable, "-m", "cgcli", "codegen", source, "--lang", lang],
+                [sys.executable, "-m", "cgcli", "codegen", source, *flags],
                 capture_output=True,
                 env={**os.environ, "PYTHONHASHSEED": seed},
                 check=True,
             )
             outputs.add((lang, done.stdout))
-    assert len(outputs) == 2
+    assert len(outputs) == 3
 
 
 def test_value_and_grad_pickles_and_runs_in_a_pool_of_processes(tmp_path):
@@ -430,8 +431,8 @@ def test_cli_writes_the_code_and_refuses_what_it_cannot_write(tmp_path):
     assert done.code == 2 and "x has no value" in done.stderr
     done = run_cg("codegen", "x", "--lang", "c", "--name", "_f")
     assert done.code == 2 and "C identifier" in done.stderr
-    done = run_cg("codegen", "x^2", "--hessian")  # cg hessian is not on this branch yet
-    assert done.code == 2 and "cg hessian" in done.stderr
+    done = run_cg("codegen", "x^2", "--hessian", "--lang", "c")
+    assert done.code == 2 and "--hessian is for --lang python" in done.stderr
     done = run_cg("codegen", "[x, y]", "x=1", "y=2")
     assert done.code == 2 and "no single gradient" in done.stderr
 
@@ -455,3 +456,111 @@ def test_each_python_helper_is_its_rule_bit_for_bit():
         # x^2 at 1e308: 2(gx) is finite where g(x + x) would overflow
         assert_same(space["_pow_dx"](0.25, 0, 1e308, 2.0), r.pow_dx(0.25, 0, 1e308, 2.0))
         assert_same(space["_pow_dx"](1.5, 0, x, y), r.pow_dx(1.5, 0, x, y))
+
+
+def _load(text: str, name: str):
+    m = types.ModuleType(name)
+    exec(compile(text, name, "exec"), m.__dict__)  # code this test made
+    return m
+
+
+def _hessian_case(source: str, arrays: bool, point: dict):
+    """The module's value_grad_and_hessian at `point` against cg hessian's (None where
+    cg hessian refuses the program)."""
+    from cgcli.errors import CgError
+    from cgcli.transform.hessian_values import hessian
+
+    graph = parse(source, bound=VALUES)
+    if not graph.inputs:
+        return None
+    values = {n: np.array(point[n]) if arrays else point[n] for n in graph.inputs}
+    try:
+        expected = hessian(graph, values)
+    except CgError:
+        return None
+    shapes = infer_shapes(graph, values) if arrays else None
+    m = _load(module(graph, shapes, hessian=True), "h")
+    value, gradient, matrix = m.value_grad_and_hessian(*[values[n] for n in m.INPUTS])
+    assert_same(value, expected.result.output)
+    for name, g in zip(m.INPUTS, gradient):
+        assert_same(g, expected.result.gradient[name])
+    for a, x in enumerate(m.INPUTS):
+        for b, y in enumerate(m.INPUTS):
+            assert_same(matrix[a][b], expected.block(x, y))
+    return m
+
+
+def test_the_corpus_hessian_in_python_equals_cg_hessian_bit_for_bit():
+    rng = np.random.default_rng(15)
+    checked = 0
+    for source, arrays in corpus():
+        if arrays:
+            checked += _hessian_case(source, True, VALUES) is not None
+            continue
+        zeros = dict.fromkeys(SCALARS, 0.0)  # relu, abs, step and max at their kinks
+        randoms = [{n: float(rng.uniform(-2, 2)) for n in SCALARS} for _ in range(2)]
+        for point in [SCALARS, zeros, *randoms]:
+            checked += _hessian_case(source, False, point) is not None
+    assert checked > 300
+
+
+def test_the_hessian_of_rosenbrock_by_hand_and_as_cg_hessian_json(tmp_path):
+    source = "(1-x)^2 + 100*(y-x^2)^2"
+    done = run_cg("codegen", source, "--hessian", "-o", str(tmp_path / "rosen.py"))
+    assert done.code == 0, done.stderr
+    text = (tmp_path / "rosen.py").read_text()
+    imports = [line for line in text.splitlines() if line.startswith(("import", "from"))]
+    assert imports == ["import math", "import numpy as np"]
+    script = (
+        "import json, pickle, numpy as np, rosen\n"
+        "f = pickle.loads(pickle.dumps(rosen.value_grad_and_hessian))\n"
+        "value, g, h = f(-1.2, 1.0)\n"
+        "_, _, batch = f(np.array([-1.2, 0.5]), 1.0)\n"
+        "print(json.dumps([float(value), [float(x) for x in g],\n"
+        "                  [[float(x) for x in row] for row in h],\n"
+        "                  [[b.tolist() for b in row] for row in batch]]))\n"
+    )
+    (tmp_path / "run.py").write_text(script)
+    ran = subprocess.run(
+        [sys.executable, "run.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        check=True,
+    )
+    value, gradient, matrix, batch = json.loads(ran.stdout)
+    # by hand: f_xx = 2 - 400(y - x^2) + 800x^2, f_xy = -400x, f_yy = 200
+    assert matrix == [[1330.0, 480.0], [480.0, 200.0]]
+    # at (0.5, 1): 2 - 400 * 0.75 + 200 = -98, -400 * 0.5 = -200
+    assert batch == [[[1330.0, -98.0], [480.0, -200.0]], [[480.0, -200.0], [200.0, 200.0]]]
+    cg = json.loads(run_cg("hessian", source, "x=-1.2", "y=1", "--json").stdout)
+    assert value == cg["output"]["value"]
+    assert gradient == [cg["gradient"]["x"], cg["gradient"]["y"]]
+    assert matrix == [[cg["hessian"][a][b] for b in "xy"] for a in "xy"]
+
+
+def test_the_hessian_at_kinks_follows_cg_hessians_conventions():
+    m = _hessian_case("relu(x) * y + abs(x) * x + max(x, y) ^ 2", False, {"x": 0.0, "y": 0.0})
+    _, _, h = m.value_grad_and_hessian(0.0, 0.0)
+    # by hand, with relu' = step (0 at 0), abs' = sign (0 at 0, and sign' = 0) and
+    # max's derivatives halves at a tie: relu(x) y gives d2/dxdy = step(0) = 0,
+    # abs(x) x gives d2/dx2 = 2 sign(0) = 0, max(x, y)^2 gives 2 (1/2)(1/2) everywhere
+    assert [[float(v) for v in row] for row in h] == [[0.5, 0.5], [0.5, 0.5]]
+
+
+def test_the_hessian_with_hostile_names_and_of_arrays():
+    graph = parse(HOSTILE_PROGRAM)
+    rng = np.random.default_rng(2)
+    point = {n: float(rng.uniform(0.5, 1.5)) for n in graph.inputs}
+    assert _hessian_case(HOSTILE_PROGRAM, False, point) is not None
+    values = {"W": [[1.0, 2.0], [3.0, -4.0]], "x": [0.5, -1.0], "c": 0.3}
+    m = _hessian_case("sum(tanh(W @ x) * c) + c * sum(x * x)", True, values)
+    _, _, h = m.value_grad_and_hessian(*[np.array(values[n]) for n in m.INPUTS])
+    assert [np.shape(b) for row in h for b in row] == [
+        (2, 2, 2, 2), (2, 2, 2), (2, 2), (2, 2, 2), (2, 2), (2,), (2, 2), (2,), ()
+    ]  # fmt: skip
+    W, x = np.array(values["W"]), np.array(values["x"])
+    by_hand = W.T @ (1 - np.tanh(W @ x) ** 2) + 2 * x  # d2/dx dc, another order of sums
+    assert h[1][2] == pytest.approx(by_hand, rel=1e-15, abs=1e-15)
+    assert_same(h[1][2], h[2][1])

@@ -27,7 +27,9 @@ from .arguments import ExpressionCommand, program_arguments
     help="With --lang c: the functions' prefix (NAME_value_and_grad).",
 )
 @click.option(
-    "--hessian", is_flag=True, help="Also value_grad_and_hessian (Python; needs cg hessian)."
+    "--hessian",
+    is_flag=True,
+    help="With --lang python: also value_grad_and_hessian(...), cg hessian's numbers.",
 )
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE (replaced whole).")
 @click.option(
@@ -38,13 +40,15 @@ def codegen_command(program, lang, name, hessian, output, ascii_only):
 
     Python: a module that imports numpy and math only, with INPUTS,
     value(...) and value_and_grad(...), on numbers or on float64 arrays
-    (each element a point). C: double cg_value_and_grad(const double
+    (each element a point); --hessian adds value_grad_and_hessian(...),
+    with cg hessian's numbers. C: double cg_value_and_grad(const double
     *inputs, double *gradient). Both give cg eval's numbers (README).
     Programs of arrays (Python only) need values for their inputs' shapes.
 
     \b
     Examples:
       cg codegen "(a+b)*(b-c)" -o f.py
+      cg codegen "(1-x)^2 + 100*(y-x^2)^2" --hessian -o rosenbrock.py
       cg codegen "(a+b)*(b-c)" --lang c -o f.c
       cg codegen "sum(W @ x)" "W=[[1,2],[3,4]]" "x=[1,-1]"
     """
@@ -52,11 +56,10 @@ def codegen_command(program, lang, name, hessian, output, ascii_only):
     from ..io.streams import open_output
     from ..language.parse import parse
 
-    if hessian:
+    if hessian and lang != "python":
         raise UsageError(
-            "--hessian needs the second-derivative graph of `cg hessian`, which this cg "
-            "does not have yet",
-            "Leave out --hessian: value and value_and_grad are written without it.",
+            "--hessian is for --lang python: the C code has the value and the gradient only",
+            "Leave out --hessian, or write Python with --lang python.",
         )
     source, values = program.load()
     graph = parse(source, bound=values)
@@ -77,6 +80,6 @@ def codegen_command(program, lang, name, hessian, output, ascii_only):
                     "Give every input a value (its shape is what counts), as in x=[1,2,3].",
                 )
             shapes = infer_shapes(graph, values)
-        text = module(graph, shapes)
+        text = module(graph, shapes, hessian)
     with open_output(output) as stream:
         stream.write(text)

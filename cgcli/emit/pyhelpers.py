@@ -187,6 +187,38 @@ def _index_vjp(g, x, key):
     out[key] = g
     return out
 """,
+    "unit": '''
+def _unit(k, start, shape):
+    """An input's part of the unit vector e_k, its elements numbered from start."""
+    e = np.zeros(shape)
+    if start <= k < start + e.size:
+        e.flat[k - start] = 1.0
+    return e if shape else e[()]
+''',
+    "upper": '''
+def _upper(columns):
+    """The Hessian's entries row by row from its columns H.e_j: H[i][j] from column j
+    on and above the diagonal (i <= j), mirrored below it, as cg hessian does."""
+    n = len(columns)
+    return [columns[max(i, j)][min(i, j)] for i in range(n) for j in range(n)]
+''',
+    "array_hessian": '''
+def _array_hessian(columns, shapes):
+    """The blocks d2f/dx dy (shaped x.shape + y.shape) from the columns H.e_j, the
+    inputs flattened in order: on and above the diagonal from column j, mirrored."""
+    matrix = np.array([np.concatenate([np.ravel(p) for p in c]) for c in columns]).T
+    upper = np.triu_indices(len(matrix), 1)
+    matrix[(upper[1], upper[0])] = matrix[upper]
+    starts = np.cumsum([0] + [math.prod(s) for s in shapes])
+    rows = []
+    for a, x in enumerate(shapes):
+        row = []
+        for b, y in enumerate(shapes):
+            part = matrix[starts[a] : starts[a + 1], starts[b] : starts[b + 1]]
+            row.append(part.reshape(x + y) if x or y else part[0, 0])
+        rows.append(tuple(row))
+    return tuple(rows)
+''',
 }
 
 NEEDS = {

@@ -74,9 +74,10 @@ class PythonBuilder(Builder):
         return Expr(f"_unbroadcast({term.text}, {tuple(shape)!r})")
 
 
-def module(graph: Graph, shapes: list[tuple] | None = None) -> str:
+def module(graph: Graph, shapes: list[tuple] | None = None, hessian: bool = False) -> str:
     """The module's text. `shapes` (every node's, from the bound values) makes an array
-    program; without it the program must be one of numbers and elementwise ops."""
+    program; without it the program must be one of numbers and elementwise ops.
+    `hessian` adds value_grad_and_hessian (hessian_code.py)."""
     if graph.arrays and shapes is None:
         raise UsageError(
             "the code of a program of arrays depends on the shapes of its inputs",
@@ -96,12 +97,17 @@ def module(graph: Graph, shapes: list[tuple] | None = None) -> str:
     out = graph.nodes[graph.output].name
     params = ", ".join(with_gradient.inputs)
     cg_names = list(graph.inputs)
-    lines = [
-        "# " + line if line else "#"
-        for line in header(graph, plan, "python", f"{out} and its gradient")
-    ]
+    what = f"{out}, its gradient and its Hessian" if hessian else f"{out} and its gradient"
+    lines = ["# " + line if line else "#" for line in header(graph, plan, "python", what)]
+    second = _hessian(graph, plan, e, namer, with_gradient) if hessian else None
+    if second is not None:
+        lines.append(
+            f"# Hessian: {len(second.once)} operations once, {len(second.column)} per "
+            f"column, {len(cg_names)} columns"
+        )
+    parts = "value, gradient and Hessian" if hessian else "value and gradient"
     lines += [
-        f'"""The value and gradient of {out}, written by cg codegen (see the comment above)."""',
+        f'"""The {parts} of {out}, written by cg codegen (see the comment above)."""',
         "",
         "import math",
         "",
@@ -129,10 +135,79 @@ def module(graph: Graph, shapes: list[tuple] | None = None) -> str:
     lines.append(
         f"    return {', '.join(results)}" if len(results) > 1 else f"    return ({results[0]},)"
     )
+    if hessian:
+        lines += _hessian_functions(graph, plan, shapes, with_gradient, second)
+        e.helpers |= {"unit", "array_hessian" if plan.shapes else "upper"}
     wanted = helper_order(e.helpers | ({"points"} if not plan.shapes else {"array"}))
     for helper in wanted:
         lines += ["", "", *HELPERS[helper].strip("\n").split("\n")]
     return "\n".join(lines) + "\n"
+
+
+def _hessian(graph, plan, e, namer, with_gradient):
+    """The H·v graph's statements (None for a program without inputs: no Hessian)."""
+    from ..transform.hessian import hessian_graph
+    from .hessian_code import hessian_code, seen_texts
+
+    if not graph.inputs:
+        return None
+    by_name = {n: plan.shapes[i] for n, i in graph.inputs.items()} if plan.shapes else None
+    made = hessian_graph(graph, by_name)
+    seen = seen_texts(with_gradient.forward + with_gradient.reverse)
+    return hessian_code(made, graph, e, namer, seen)
+
+
+def _hessian_functions(graph, plan, shapes, with_gradient, second) -> list[str]:
+    """value_grad_and_hessian and its kernel: the gradient's statements, then H·e_k for
+    every column k, the entries mirrored (pyhelpers: _upper, _array_hessian)."""
+    out = graph.nodes[graph.output].name
+    params = with_gradient.inputs
+    n = len(params)
+    joined = ", ".join(params)
+    lines = ["", "", f"def value_grad_and_hessian({joined}):"]
+    first = f"({out}, gradient, hessian) at ({joined}): hessian[i][j] = d2{out}/dx_i dx_j"
+    lines += _docstring(first + " in INPUTS order", plan)
+    if plan.shapes:
+        lines += _checks(params, shapes, graph) + ['    with np.errstate(all="ignore"):']
+        lines.append(f"        return _value_grad_and_hessian({joined})")
+    else:
+        lines.append(
+            f"    value, *rest = _points(_value_grad_and_hessian, ({joined}"
+            f"{',' if n == 1 else ''}), {1 + n + n * n})"
+        )
+        rows = f"tuple(tuple(rest[{n} + {n} * i : {2 * n} + {n} * i]) for i in range({n}))"
+        lines.append(f"    return value, tuple(rest[:{n}]), {rows if n else '()'}")
+    lines += ["", "", f"def _value_grad_and_hessian({joined}):"]
+    lines += _body(with_gradient.forward, with_gradient.reverse)
+    gradient = [g.text for g in with_gradient.gradient]
+    if second is not None:
+        lines += ["    # the Hessian: H.e_k for every column k (the graph of cg hessian)"]
+        lines += _body(second.once, [])
+        lines += ["    _columns = []", f"    for _k in range({_size(plan, graph)}):"]
+        start = 0
+        for name, i in zip(second.vectors, graph.inputs.values()):
+            shape = plan.shapes[i] if plan.shapes else ()
+            lines.append(f"        {name} = _unit(_k, {start}, {shape!r})")
+            start += int(np.prod(shape, dtype=np.int64))
+        lines += ["    " + line for line in _body(second.column, [])]
+        products = ", ".join(p.text for p in second.products)
+        lines.append(f"        _columns.append(({products}{',' if n == 1 else ''}))")
+    value = with_gradient.value.text
+    if plan.shapes:
+        blocks = f"_array_hessian(_columns, {[plan.shapes[i] for i in graph.inputs.values()]!r})"
+        tail = ", " if n == 1 else ""
+        hess = blocks if second is not None else "()"
+        lines.append(f"    return {value}, ({', '.join(gradient)}{tail}), {hess}")
+    else:
+        parts = [value, *gradient] + (["*_upper(_columns)"] if second is not None else [])
+        lines.append(f"    return ({', '.join(parts)}{',' if len(parts) == 1 else ''})")
+    return lines
+
+
+def _size(plan, graph) -> int:
+    if not plan.shapes:
+        return len(graph.inputs)
+    return sum(int(np.prod(plan.shapes[i], dtype=np.int64)) for i in graph.inputs.values())
 
 
 def _docstring(first: str, plan: Plan) -> list[str]:
@@ -154,16 +229,19 @@ def _call(plan, params, kernel, results, shapes, graph, pick="") -> list[str]:
         if pick:
             return [f"    return {call}{pick}"]
         return [f"    {unpack}{call}", "    return value, tuple(gradient)"]
-    checks = [
-        f"    {p} = _array({p}, {shapes[i]!r}, {name!r})"
-        for p, (name, i) in zip(params, graph.inputs.items())
-    ]
-    body = checks + ['    with np.errstate(all="ignore"):']
+    body = _checks(params, shapes, graph) + ['    with np.errstate(all="ignore"):']
     if pick:
         return body + [f"        return {kernel}({inputs}){pick}"]
     return body + [
         f"        value, *gradient = {kernel}({inputs})",
         "    return value, tuple(gradient)",
+    ]
+
+
+def _checks(params, shapes, graph) -> list[str]:
+    return [
+        f"    {p} = _array({p}, {shapes[i]!r}, {name!r})"
+        for p, (name, i) in zip(params, graph.inputs.items())
     ]
 
 
