@@ -16,6 +16,8 @@ from .errors import UsageError
 from .ops import Op
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A name as the program writes it: not the e of 2.5e-1 or the T of x.T.
+WRITTEN = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*")
 
 LOWERCASE = "abcdefghijklmnopqrstuvwxyz"
 # Memory stays bounded (a node and its value and adjoint take a few hundred
@@ -68,7 +70,7 @@ class Graph:
     def written(self) -> set[str]:
         """Every name the program's text has: a node named otherwise was named by cg."""
         if self._written is None:
-            self._written = set(IDENTIFIER.findall(self.source))
+            self._written = set(WRITTEN.findall(self.source))
         return self._written
 
     def add(

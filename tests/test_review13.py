@@ -69,3 +69,15 @@ def test_diff_json_with_precision_says_what_precision_is_for():
     assert run_cg("diff", "x*y", "x=0.123456", "y=1", "--precision", "3").stdout.endswith(
         "∂f/∂y = x\n      = 0.123\n"
     )
+
+
+def test_the_exponent_of_a_literal_is_not_a_name_of_the_program():
+    # 2.5e-1 made `e` count as a name the program writes, so cg's own node e kept it
+    # and the partial printed as cos(e), which reads back as cos(2.718...).
+    import math
+
+    doc = run_cg("diff", "2.5e-1 + sin(--c)", "c=1", "--json").json()
+    formula = doc["derivatives"]["c"]["formula"]
+    assert _value(formula, {"c": 1.0}) == math.cos(1.0), formula
+    doc = run_cg("diff", "x*1e5 + sin(e5*x)", "x=1", "e5=2", "--json").json()
+    assert set(doc["derivatives"]) == {"x", "e5"}
