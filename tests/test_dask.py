@@ -127,7 +127,7 @@ def test_the_readme_recipe_runs_as_it_stands_and_equals_cg_eval_batch(tmp_path):
     """The README's recipe, copied out of it and run as a user runs it: a script,
     with model.py beside it, writing a Parquet dataset of the gradients."""
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    recipe = re.search(r"```python\n(# cg codegen (.*?) -o model\.py\n.*?)```", readme, re.S)
+    recipe = re.search(r"```python\n(# cg codegen ([^\n]*?) -o model\.py\n.*?)```", readme, re.S)
     assert recipe is not None, "the README's Dask recipe"
     program = recipe.group(2).strip('"')
     assert program == PROGRAM
