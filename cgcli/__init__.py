@@ -36,20 +36,14 @@ def run(
     that would not fit it are refused before they are computed. With `optimize`,
     the graph evaluated is the one the safe rewrites make (`cg optimize`).
     """
-    import gc
-
+    from .graph import collector_paused
     from .interpret.budget import parse_size
     from .interpret.evaluate import evaluate
     from .language.parse import parse
 
     budget = None if max_memory is None else parse_size(max_memory)
     values = _checked(values if values is not None else {}, exact)
-    # A program makes a node object per operation and none of them form cycles:
-    # the cyclic collector would only rescan them, over and over, as they pile up
-    # (a tenth of the time at 10,000 terms, and the growth above linear).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():  # a node per operation, and no cycles among them
         graph = parse(source, bound=values)
         if optimize:
             from .transform.optimize import optimized
@@ -64,9 +58,6 @@ def run(
             jacobian=jacobian,
             max_memory=budget,
         )
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _checked(values: Mapping, exact: bool = False) -> dict:

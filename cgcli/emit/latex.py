@@ -27,13 +27,12 @@ Notation, chosen to be unambiguous rather than shortest:
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Callable
 
 import numpy as np
 
-from ..graph import CONST, INPUT, Graph
+from ..graph import CONST, INPUT, Graph, collector_paused
 from ..ops.formulas import subscripts
 from .latex_names import (
     input_symbols,
@@ -151,13 +150,8 @@ def latex_program(
 def _collected(graph: Graph, roots: list[int], symbol, shapes) -> dict[int, str]:
     """_write with the cyclic collector paused: ropes form no cycles, and rescanning
     them as they pile up costs more than writing them (as in cgcli.run)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _write(graph, roots, symbol, shapes)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _write(graph: Graph, roots: list[int], symbol, shapes) -> dict[int, str]:

@@ -11,11 +11,10 @@ Nothing here knows any op: the op table's rules (its d column) build the nodes.
 from __future__ import annotations
 
 import copy
-import gc
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
-from ..graph import Graph
+from ..graph import Graph, collector_paused
 from ..interpret.loops import backward, forward
 from ..ops.shapes import show
 from .symbolic import Builder, SymbolicDomain
@@ -51,29 +50,23 @@ def grad(
             raise UsageError(f"'{name}' is not an input of the program")
     builder = Builder(graph.source)
     domain = SymbolicDomain(builder, shapes)
-    # Nodes and their values form no cycles the collector could free: as in cgcli.run,
-    # its passes would only rescan them as they pile up.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        values = forward(graph, domain, {name: None for name in graph.inputs})
-        out = values[top]
-        if out.shape:
-            name = graph.nodes[top].name
-            raise UsageError(
-                f"the output {name} is an array of shape {show(out.shape)}, so it has no "
-                "single gradient",
-                f"Reduce it to a number, as in sum({name}).",
-            )
-        if top != graph.output:  # the same nodes, another output: a view, not a copy
-            graph = copy.copy(graph)
-            graph.output = top
-        adjoints = backward(graph, values, domain)
-    except NotImplementedError as err:
-        raise UsageError(f"cg cannot write this derivative as a formula: {err}") from None
-    finally:
-        if collecting:
-            gc.enable()
+    with collector_paused():
+        try:
+            values = forward(graph, domain, {name: None for name in graph.inputs})
+            out = values[top]
+            if out.shape:
+                name = graph.nodes[top].name
+                raise UsageError(
+                    f"the output {name} is an array of shape {show(out.shape)}, so it has no "
+                    "single gradient",
+                    f"Reduce it to a number, as in sum({name}).",
+                )
+            if top != graph.output:  # the same nodes, another output: a view, not a copy
+                graph = copy.copy(graph)
+                graph.output = top
+            adjoints = backward(graph, values, domain)
+        except NotImplementedError as err:
+            raise UsageError(f"cg cannot write this derivative as a formula: {err}") from None
     # The forward program's names (d = a + b) stay with the nodes they name.
     written = graph.written()
     names = {}

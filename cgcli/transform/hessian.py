@@ -19,13 +19,12 @@ domain (float64, or Fractions for --exact); H's columns are H·e_k.
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import UsageError
-from ..graph import INPUT, Graph
+from ..graph import INPUT, Graph, collector_paused
 from ..interpret.loops import backward, forward
 from .symbolic import Builder, Sym, SymbolicDomain
 
@@ -92,44 +91,40 @@ def hessian_graph(graph: Graph, shapes: dict | None = None) -> HessianGraph:
     shapes = {name: tuple(shapes.get(name, ())) for name in graph.inputs} if shapes else {}
     builder = Builder(graph.source)
     domain = _Recording(builder, shapes)
-    collecting = gc.isenabled()
-    gc.disable()  # as in grad: nodes form no cycles for the collector to free
-    try:
-        values = forward(graph, domain, {name: None for name in graph.inputs})
-        for node in graph.nodes:  # the program's names, for messages about its nodes
-            copy = builder.graph.nodes[values[node.id].id]
-            if copy.name is None:
-                copy.name = node.name
-        out = values[graph.output]
-        if out.shape:
-            name = graph.nodes[graph.output].name
-            raise UsageError(
-                f"the output {name} is an array of shape {out.shape}, so it has no single "
-                "gradient and no Hessian",
-                f"Reduce it to a number, as in sum({name}).",
-            )
-        adjoints = backward(graph, values, domain)
-        gradient = {}
-        for name, i in graph.inputs.items():
-            g = adjoints[i]
-            gradient[name] = builder.zeros(values[i].shape) if g is None else g
-        domain._mark(graph.output)
-        taken = set(graph.inputs) | graph.written()
-        vectors, product = {}, None
-        for name, i in graph.inputs.items():
-            vectors[name] = vector_name(name, taken)
-            v = builder.input(vectors[name], values[i].shape)
-            term = gradient[name] * v
-            if term.shape:
-                term = builder.op("sum", term)
-            product = term if product is None else product + term
-        domain._mark(graph.output)
-        second = _second_pass(builder, domain, graph, values, product)
-    except NotImplementedError as err:
-        raise UsageError(f"cg cannot write this second derivative: {err}") from None
-    finally:
-        if collecting:
-            gc.enable()
+    with collector_paused():
+        try:
+            values = forward(graph, domain, {name: None for name in graph.inputs})
+            for node in graph.nodes:  # the program's names, for messages about its nodes
+                copy = builder.graph.nodes[values[node.id].id]
+                if copy.name is None:
+                    copy.name = node.name
+            out = values[graph.output]
+            if out.shape:
+                name = graph.nodes[graph.output].name
+                raise UsageError(
+                    f"the output {name} is an array of shape {out.shape}, so it has no single "
+                    "gradient and no Hessian",
+                    f"Reduce it to a number, as in sum({name}).",
+                )
+            adjoints = backward(graph, values, domain)
+            gradient = {}
+            for name, i in graph.inputs.items():
+                g = adjoints[i]
+                gradient[name] = builder.zeros(values[i].shape) if g is None else g
+            domain._mark(graph.output)
+            taken = set(graph.inputs) | graph.written()
+            vectors, product = {}, None
+            for name, i in graph.inputs.items():
+                vectors[name] = vector_name(name, taken)
+                v = builder.input(vectors[name], values[i].shape)
+                term = gradient[name] * v
+                if term.shape:
+                    term = builder.op("sum", term)
+                product = term if product is None else product + term
+            domain._mark(graph.output)
+            second = _second_pass(builder, domain, graph, values, product)
+        except NotImplementedError as err:
+            raise UsageError(f"cg cannot write this second derivative: {err}") from None
     new = builder.graph
     new.output = out.id
     new.shapes = builder.shapes

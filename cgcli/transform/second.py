@@ -4,12 +4,10 @@ same rewrites as the first-order formulas."""
 
 from __future__ import annotations
 
-import gc
-
 import numpy as np
 
 from ..errors import UsageError
-from ..graph import MAX_NODES, Graph
+from ..graph import MAX_NODES, Graph, collector_paused
 from .diff import GROWTH, Differentiated, _checked_wrt, _free
 
 
@@ -63,21 +61,17 @@ def differentiate_twice(
     domain = SymbolicDomain(builder)
     inputs = {name: builder.graph.inputs[name] for name in graph.inputs}
     seconds = {}
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        for a in dict.fromkeys(a for a, _ in pairs):
-            top = first.partials[a]
-            top = Sym(builder, top, builder.shapes[top])
-            wanted = [b for x, b in pairs if x == a]
-            xs = [Sym(builder, inputs[b], ()) for b in wanted]
-            for b, node in zip(wanted, reverse_within(builder, domain, xs, top)):
-                seconds[f"{a},{b}"] = node.id
-    except NotImplementedError as err:
-        raise UsageError(f"cg cannot write this second derivative: {err}") from None
-    finally:
-        if collecting:
-            gc.enable()
+    with collector_paused():
+        try:
+            for a in dict.fromkeys(a for a, _ in pairs):
+                top = first.partials[a]
+                top = Sym(builder, top, builder.shapes[top])
+                wanted = [b for x, b in pairs if x == a]
+                xs = [Sym(builder, inputs[b], ()) for b in wanted]
+                for b, node in zip(wanted, reverse_within(builder, domain, xs, top)):
+                    seconds[f"{a},{b}"] = node.id
+        except NotImplementedError as err:
+            raise UsageError(f"cg cannot write this second derivative: {err}") from None
     new = builder.graph
     new.output = first.value
     new.shapes = builder.shapes

@@ -17,14 +17,13 @@ and dead code removal alone keep the gradient bit for bit too.
 
 from __future__ import annotations
 
-import gc
 import math
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 
-from ...graph import CONST, INPUT, MAX_NODES, Graph, Node
+from ...graph import CONST, INPUT, MAX_NODES, Graph, Node, collector_paused
 from ...interpret.exact import exact_value, small
 from ...ops import OPS
 from ..symbolic import literal_limit
@@ -70,15 +69,8 @@ def simplify(
     """
     if max_passes < 1:
         raise ValueError(f"max_passes must be at least 1, not {max_passes}")
-    # Nodes form no cycles: the cyclic collector would only rescan them as they pile up
-    # (as in cgcli.run), a million deep over and over.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _simplify(graph, outputs, assume_finite, max_passes)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _simplify(graph, outputs, assume_finite, max_passes) -> Simplified:
