@@ -329,3 +329,17 @@ def test_random_array_programs_print_partials_that_give_the_gradient(term, point
         want = result.gradient[name]
         scale = max(1.0, float(np.max(np.abs(want))))
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13 * scale, err_msg=source)
+
+
+@pytest.mark.parametrize("width", ["40", "60", "80"])
+def test_a_long_value_wraps_between_elements_never_inside_a_number(width):
+    x = "[0.21999973566857151, 1.123456789012345, 2.5, 3.123456789, 4.987654321, 5.5555555]"
+    run = run_cg("diff", "sum(x*x)", f"x={x}", env={"COLUMNS": width})
+    assert run.code == 0
+    value_lines = run.stdout.splitlines()[2:]
+    assert all(len(line) <= int(width) for line in value_lines), run.stdout
+    text = " ".join(line.strip() for line in value_lines)
+    # By hand: d/dx sum(x*x) = 2x, each element doubled exactly.
+    for element in json.loads(x):
+        words = text.replace(",", " ").replace("[", " ").replace("]", " ").split()
+        assert repr(2 * element).removesuffix(".0") in words

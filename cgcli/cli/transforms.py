@@ -106,7 +106,9 @@ def diff_command(
         if latex:
             text = view.latex(found) + "\n"
         else:
-            text = view.text(found, source, notation, gradient, precision)
+            from ..io.streams import columns
+
+            text = view.text(found, source, notation, gradient, precision, width or columns(stream))
         if steps:
             text += "\nrewrites:\n" + view.steps(found.rewrites)
         stream.write(text if not notation.ascii else _plain(text))

@@ -32,9 +32,13 @@ def partial_label(found, notation: Notation, key: str) -> str:
     return f"{d}{two}{found.output}/{bottom}"
 
 
-def text(found, source: str, notation: Notation, values=None, precision=None) -> str:
+def text(
+    found, source: str, notation: Notation, values=None, precision=None, width: int = 80
+) -> str:
     """The lines `cg diff` prints: the program, its shared values, one line a partial
-    (and its value, with values for the inputs)."""
+    (and its value, with values for the inputs). A formula stays on one line, so that
+    it can be copied whole; a value wraps between elements at `width`, its lines under
+    its first number, as `cg eval` lays out arrays."""
     labels = {partial_label(found, notation, name): node for name, node in found.partials.items()}
     printed = _printed(found, labels)
     lines = heading(found, source)
@@ -42,8 +46,23 @@ def text(found, source: str, notation: Notation, values=None, precision=None) ->
     for (label, expression), name in zip(printed.lines, found.partials):
         lines.append(f"{label} = {expression}")
         if values is not None:
-            lines.append(f"{' ' * len(label)} = {fmt(values[name], precision)}")
+            lines.append(_wrapped(f"{' ' * len(label)} = {fmt(values[name], precision)}", width))
     return "\n".join(lines) + "\n"
+
+
+def _wrapped(line: str, width: int) -> str:
+    """A value's line cut between array elements (never inside a number) to `width`."""
+    if len(line) <= width:
+        return line
+    from .layout import FORMULA, cuts
+
+    hang = line.index("= ") + 2
+    rows, start = [], 0
+    for end, next_start in cuts(line, width, hang, FORMULA[1:]):
+        rows.append(line[start:end])
+        start = next_start
+    rows.append(line[start:])
+    return ("\n" + " " * hang).join(rows)
 
 
 def latex(found, outputs: dict[str, int] | None = None) -> str:
